@@ -1,0 +1,284 @@
+"""The emulator's HTTPS server: one port serving ARM, Azure ML, run history and (later) monitoring."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import ssl
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .certs import CertFiles, make_cert_files
+from .clock import SimClock
+from .credential import EmulatorCredential, decode_token
+from .estate import Estate
+from .http import ApiError, Request, Response, Router
+from .lro import Operations
+from .lro import register as register_lro
+
+log = logging.getLogger("emulator")
+
+# Area modules, in the order their resources are generated (later areas read earlier ones).
+AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints"]
+
+# Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
+_ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/")
+
+
+@dataclass
+class EmulatorConfig:
+    seed: int = 7
+    scale: str = "small"
+    port: int = 0
+    latency_ms: int = 0
+    frozen: bool = True
+    lro_seconds: float = 1.0
+    retry_after: str = "1"
+    options: dict[str, str] = field(default_factory=dict)  # area-specific extras (e.g. faults)
+
+    @classmethod
+    def from_options(cls, options: dict[str, str], **defaults: Any) -> EmulatorConfig:
+        """Build from ``key=value`` settings (``--demo-option``), rejecting unknown keys by name."""
+        cfg = cls(**defaults)
+        for key, value in options.items():
+            k = key.strip().lower().replace("-", "_")
+            try:
+                if k == "seed":
+                    cfg.seed = int(value)
+                elif k == "scale":
+                    cfg.scale = value
+                elif k == "latency_ms":
+                    cfg.latency_ms = int(value)
+                elif k == "port":
+                    cfg.port = int(value)
+                elif k == "frozen":
+                    cfg.frozen = value.lower() in ("1", "true", "yes", "on")
+                elif k == "lro_seconds":
+                    cfg.lro_seconds = float(value)
+                else:
+                    cfg.options[k] = value
+            except ValueError as e:
+                raise ValueError(f"emulator option {key}: {value!r} is not a valid value ({e})") from e
+        if cfg.latency_ms < 0:
+            raise ValueError("emulator option latency_ms: must be >= 0")
+        return cfg
+
+
+class Emulator:
+    """An in-process Azure: start() it, point SDK clients at .endpoint with .ca_file and .credential()."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.clock = SimClock(frozen=self.config.frozen)
+        self.estate = Estate(seed=self.config.seed, scale=self.config.scale, clock=self.clock)
+        self.ops = Operations(duration_s=self.config.lro_seconds, retry_after=self.config.retry_after)
+        self.router = Router()
+        register_lro(self.router, self.ops)
+        self.request_count = 0
+        self.request_log: list[tuple[str, str, int]] = []  # (method, path, status), for tests
+        self._count_lock = threading.Lock()
+        for name in AREAS:
+            module = importlib.import_module(f"emulator.areas.{name}")
+            populate = getattr(module, "populate", None)
+            if populate:
+                populate(self.estate)
+            module.register(self.router, self)
+        self.certs: CertFiles | None = None
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> str:
+        assert self.certs is not None, "start() the emulator first"
+        return self.certs.ca_file
+
+    @property
+    def tenant_id(self) -> str:
+        return self.estate.tenant_id
+
+    @property
+    def subscription_ids(self) -> list[str]:
+        return [s["subscriptionId"] for s in self.estate.subscriptions]
+
+    def credential(self, **kwargs: Any) -> EmulatorCredential:
+        return EmulatorCredential(self.tenant_id, **kwargs)
+
+    def start(self) -> Emulator:
+        self.certs = make_cert_files()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.certs.cert_file, self.certs.key_file)
+        handler = _make_handler(self)
+        httpd = _Server(("127.0.0.1", self.config.port), handler)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(target=httpd.serve_forever, name="azml-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *args: object) -> None:
+        self.stop()
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "ca_file": self.ca_file,
+            "tenant_id": self.tenant_id,
+            "subscription_ids": self.subscription_ids,
+        }
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response:
+        if self.config.latency_ms:
+            time.sleep(self.config.latency_ms / 1000.0)
+        try:
+            if not req.path.startswith(_ANONYMOUS_PREFIXES):
+                req.caller = _authenticate(req, self.tenant_id)
+            self.ops.settle()
+            self.estate.tick()
+            found = self.router.match(req.method, req.path)
+            if found is None:
+                raise ApiError(
+                    404,
+                    "NoRegisteredProviderFound" if "/providers/" in req.path else "NotFound",
+                    f"No route is registered for '{req.method} {req.path}'.",
+                )
+            handler, params = found
+            req.params = params
+            return handler(req, **params)
+        except ApiError as e:
+            return e.to_response()
+        except Exception as e:  # a bug in the emulator must still answer in Azure's shape
+            log.exception("emulator handler failed")
+            return ApiError(500, "InternalServerError", f"The emulator failed: {type(e).__name__}: {e}").to_response()
+
+
+def _authenticate(req: Request, tenant_id: str) -> dict[str, Any]:
+    auth = req.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        raise ApiError(
+            401,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+            headers={"WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/"'},
+        )
+    try:
+        claims = decode_token(auth[7:].strip())
+    except ValueError as e:
+        raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.") from e
+    if claims.get("tid") != tenant_id:
+        raise ApiError(
+            401,
+            "InvalidAuthenticationTokenTenant",
+            f"The access token is from the wrong issuer '{claims.get('iss')}'. It must match the tenant "
+            f"'https://sts.windows.net/{tenant_id}/' associated with this subscription.",
+        )
+    if int(claims.get("exp", 0)) < time.time():
+        raise ApiError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than now.")
+    return claims
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # TLS handshakes aborted by a client and connection resets are routine; stay quiet.
+        return None
+
+
+def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "azml-emulator"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+        def setup(self) -> None:
+            super().setup()
+            try:
+                self.connection.do_handshake()  # type: ignore[attr-defined]
+            except (ssl.SSLError, OSError):
+                self.close_connection = True
+
+        def _serve(self) -> None:
+            parsed = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            request_id = str(uuid.uuid4())
+            req = Request(
+                method=self.command,
+                path=parsed.path,
+                query=query,
+                headers=headers,
+                body=body,
+                base_url=emulator.endpoint,
+                request_id=request_id,
+            )
+            resp = emulator.handle(req)
+            payload = resp.encode()
+            with emulator._count_lock:
+                emulator.request_count += 1
+                emulator.request_log.append((self.command, parsed.path, resp.status))
+                if len(emulator.request_log) > 10_000:
+                    del emulator.request_log[:5_000]
+            self.send_response(resp.status)
+            self.send_header("x-ms-request-id", request_id)
+            self.send_header(
+                "x-ms-correlation-request-id", headers.get("x-ms-correlation-request-id") or request_id
+            )
+            if "x-ms-client-request-id" in headers:
+                self.send_header("x-ms-client-request-id", headers["x-ms-client-request-id"])
+            for k, v in resp.headers.items():
+                self.send_header(k, v)
+            if payload or resp.status not in (204, 304):
+                self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def _safe(self) -> None:
+            try:
+                self._serve()
+            except (ConnectionError, ssl.SSLError, TimeoutError):
+                self.close_connection = True
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _safe
+
+    return Handler
+
+
+def dumps_line(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(", ", ": "))

@@ -1,0 +1,1 @@
+"""The service layer: pure Python over the Azure SDKs. Frozen dataclasses out; no UI imports."""
