@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import shutil
 import ssl
 import threading
 import time
@@ -137,6 +138,8 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self.certs is not None:
+            shutil.rmtree(self.certs.directory, ignore_errors=True)
 
     def __enter__(self) -> Emulator:
         return self.start()

@@ -1,0 +1,64 @@
+"""`azml --demo`: the console on the embedded emulator, started in-process on an ephemeral port."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from emulator import Emulator
+    from services.session import Session
+
+
+class DemoBackend:
+    """Starts the emulator on first use and builds a Session on it; stops it at the end."""
+
+    def __init__(self, options: dict[str, str], *, read_only: bool = False) -> None:
+        from emulator import EmulatorConfig
+
+        self.config = EmulatorConfig.from_options(options, frozen=False)
+        self.read_only = read_only
+        self.emulator: Emulator | None = None
+        self._lock = threading.Lock()
+
+    def connect(self) -> Session:
+        from emulator import Emulator
+        from services.cloud import custom_cloud
+        from services.session import Session
+
+        with self._lock:
+            if self.emulator is None:
+                self.emulator = Emulator(self.config).start()
+            emu = self.emulator
+        return Session(
+            cloud=custom_cloud("demo", emu.endpoint, ca_bundle=emu.ca_file),
+            credential=emu.credential(),
+            profile="demo",
+            tenant_id=emu.tenant_id,
+            read_only=self.read_only,
+        )
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.emulator is not None:
+                self.emulator.stop()
+                self.emulator = None
+
+
+def run_demo(options: dict[str, Any], *, read_only: bool = False) -> int:
+    try:
+        backend = DemoBackend(options, read_only=read_only)
+    except ValueError as e:
+        print(f"azml: {e}", file=sys.stderr)
+        return ExitCode.USAGE
+    from .app import AzmlApp
+
+    app = AzmlApp(backend.connect, profile="demo", read_only=read_only)
+    try:
+        app.run()
+    finally:
+        backend.stop()
+    return int(app.return_code or 0)
