@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .exitcodes import ExitCode
@@ -15,6 +15,19 @@ def _key_value(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key.strip(), value.strip()
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,10 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the emulator on 127.0.0.1 and print one JSON line "
         '{"endpoint", "ca_file", "tenant_id", "subscription_ids"} on stdout.',
     )
-    serve.add_argument("--port", type=int, default=0, help="TCP port (default: an ephemeral one)")
+    serve.add_argument("--port", type=_bounded_int(0, 65535), default=0, help="TCP port (default: an ephemeral one)")
     serve.add_argument("--seed", type=int, default=7, help="estate seed (default 7)")
     serve.add_argument("--scale", choices=["small", "large"], default="small", help="estate size")
-    serve.add_argument("--latency-ms", type=int, default=0, help="added latency per request")
+    serve.add_argument("--latency-ms", type=_bounded_int(0, 120_000), default=0, help="added latency per request")
     serve.add_argument(
         "--frozen", action="store_true", help="freeze the simulation clock (default: follow wall time)"
     )
