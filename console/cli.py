@@ -61,9 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=7, help="estate seed (default 7)")
     serve.add_argument("--scale", choices=["small", "large"], default="small", help="estate size")
     serve.add_argument("--latency-ms", type=_bounded_int(0, 120_000), default=0, help="added latency per request")
-    serve.add_argument(
-        "--frozen", action="store_true", help="freeze the simulation clock (default: follow wall time)"
-    )
+    serve.add_argument("--frozen", action="store_true", help="freeze the simulation clock (default: follow wall time)")
     return parser
 
 

@@ -41,7 +41,16 @@ _WORKSPACE_PLAN = [
     ("mlw-dev-eus2", "eastus2", 1, "development"),
     ("mlw-research-scus", "southcentralus", 1, "research"),
 ]
-_REGIONS = ["eastus", "westeurope", "eastus2", "southcentralus", "westus3", "northeurope", "uksouth", "japaneast"]
+_REGIONS = [
+    "eastus",
+    "westeurope",
+    "eastus2",
+    "southcentralus",
+    "westus3",
+    "northeurope",
+    "uksouth",
+    "japaneast",
+]
 _SUB_NAMES = ["Contoso ML Production", "Contoso ML Development", "Contoso ML Research", "Contoso ML Sandbox"]
 
 
@@ -121,11 +130,7 @@ class Estate:
         """Direct children of ``parent_id`` whose id continues with ``/{child_type}/{name}``."""
         prefix = f"{parent_id.lower()}/{child_type.lower()}/"
         with self.lock:
-            return [
-                r
-                for k, r in self.resources.items()
-                if k.startswith(prefix) and "/" not in k[len(prefix) :]
-            ]
+            return [r for k, r in self.resources.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]]
 
     def of_type(self, rtype: str) -> Iterator[dict[str, Any]]:
         rtype = rtype.lower()
@@ -175,7 +180,14 @@ class Estate:
         while len(plan) < scale.workspaces:
             stem, _, _, purpose = _WORKSPACE_PLAN[len(plan) % n]
             region = _REGIONS[len(plan) % len(_REGIONS)]
-            plan.append((f"{stem.rsplit('-', 1)[0]}-{region[:5]}{len(plan):02d}", region, len(plan) % scale.subscriptions, purpose))
+            plan.append(
+                (
+                    f"{stem.rsplit('-', 1)[0]}-{region[:5]}{len(plan):02d}",
+                    region,
+                    len(plan) % scale.subscriptions,
+                    purpose,
+                )
+            )
         for stem, region, sub_index, purpose in plan[: scale.workspaces]:
             sub = self.subscriptions[sub_index % scale.subscriptions]["subscriptionId"]
             rg_name = f"rg-{stem.removeprefix('mlw-')}"

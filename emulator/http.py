@@ -120,7 +120,14 @@ class Router:
         self.routes: list[Route] = []
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
-        regex = "^" + _SEGMENT.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")) + "/?$"
+        regex = (
+            "^"
+            + _SEGMENT.sub(
+                lambda m: f"(?P<{m.group(1)}>[^/]+)",
+                re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}"),
+            )
+            + "/?$"
+        )
         self.routes.append(Route(method.upper(), pattern, re.compile(regex, re.IGNORECASE), handler))
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:

@@ -258,9 +258,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                     del emulator.request_log[:5_000]
             self.send_response(resp.status)
             self.send_header("x-ms-request-id", request_id)
-            self.send_header(
-                "x-ms-correlation-request-id", headers.get("x-ms-correlation-request-id") or request_id
-            )
+            self.send_header("x-ms-correlation-request-id", headers.get("x-ms-correlation-request-id") or request_id)
             if "x-ms-client-request-id" in headers:
                 self.send_header("x-ms-client-request-id", headers["x-ms-client-request-id"])
             for k, v in resp.headers.items():

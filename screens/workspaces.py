@@ -15,8 +15,14 @@ from services.models import Workspace
 if TYPE_CHECKING:
     from services.session import Session
 
-COLUMNS = [("name", "Name"), ("location", "Location"), ("resource_group", "Resource group"),
-           ("subscription", "Subscription"), ("sku", "SKU"), ("network", "Public network")]
+COLUMNS = [
+    ("name", "Name"),
+    ("location", "Location"),
+    ("resource_group", "Resource group"),
+    ("subscription", "Subscription"),
+    ("sku", "SKU"),
+    ("network", "Public network"),
+]
 
 
 class WorkspacesScreen(Screen[None]):
@@ -79,8 +85,14 @@ class WorkspacesScreen(Screen[None]):
             for key in [k for k in self.rows if k not in new]:
                 table.remove_row(key)
             for key, w in new.items():
-                cells = [w.name, w.location, w.resource_group, subs.get(w.subscription_id, w.subscription_id),
-                         w.sku, w.public_network_access]
+                cells = [
+                    w.name,
+                    w.location,
+                    w.resource_group,
+                    subs.get(w.subscription_id, w.subscription_id),
+                    w.sku,
+                    w.public_network_access,
+                ]
                 if key in self.rows:
                     for (col, _), value in zip(COLUMNS, cells, strict=True):
                         table.update_cell(key, col, value)

@@ -57,7 +57,14 @@ def workspaces(emulator: Emulator) -> list[dict[str, Any]]:
     out = []
     for w in emulator.estate.workspaces():
         parts = w["id"].split("/")
-        out.append({"subscription": parts[2], "resource_group": parts[4], "name": w["name"], "location": w["location"]})
+        out.append(
+            {
+                "subscription": parts[2],
+                "resource_group": parts[4],
+                "name": w["name"],
+                "location": w["location"],
+            }
+        )
     return out
 
 

@@ -68,8 +68,18 @@ def register(router: Any, emu: Any) -> None:
         if not any(w["properties"]["workspaceId"] == wsid for w in estate.workspaces()):
             raise not_found("workspace", wsid)
         base = req.base_url
-        keys = ("api", "catalog", "experimentation", "gallery", "history", "hyperdrive", "labeling",
-                "modelmanagement", "pipelines", "studio")
+        keys = (
+            "api",
+            "catalog",
+            "experimentation",
+            "gallery",
+            "history",
+            "hyperdrive",
+            "labeling",
+            "modelmanagement",
+            "pipelines",
+            "studio",
+        )
         return Response(200, {k: base for k in keys})
 
     router.add("GET", f"/subscriptions/{{sub}}/providers/{ML}/workspaces", list_by_subscription)

@@ -58,7 +58,7 @@ def test_token_from_another_tenant_is_refused_by_the_sdk(emulator: Emulator) -> 
 
 
 def test_unknown_route_is_a_404_the_sdk_raises(emulator: Emulator, ml_client: Any) -> None:
-    status, headers, body = _get(emulator, "/nothing/here", _token(emulator))
+    status, _headers, body = _get(emulator, "/nothing/here", _token(emulator))
     assert status == 404 and set(body["error"]) >= {"code", "message"}
     ml = ml_client()
     with pytest.raises(ResourceNotFoundError):
