@@ -104,12 +104,17 @@ class WorkspacesScreen(Screen[None]):
         if refresh:
             refresh()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self._choose(event.row_key.value)
+
     def action_select(self) -> None:
         table: DataTable[Any] = self.query_one(DataTable)
         if not self.rows or table.cursor_row < 0:
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self._choose(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _choose(self, key: str | None) -> None:
         if key in self.rows:
             choose = getattr(self.app, "choose_workspace", None)
-            if choose:
+            if choose and key is not None:
                 choose(self.rows[key])

@@ -1,0 +1,70 @@
+"""The app shell on the demo wiring: context header, workspace rows from the emulator, clean quit."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from console.app import AzmlApp
+from console.demo import DemoBackend
+from screens.workspaces import WorkspacesScreen
+
+
+async def _wait_for(predicate, pilot, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+@pytest.mark.timeout(90)
+def test_demo_shell_shows_context_and_workspaces_then_quits() -> None:
+    backend = DemoBackend({"frozen": "true"})
+
+    async def scenario() -> None:
+        app = AzmlApp(backend.connect, profile="demo")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, WorkspacesScreen)
+            await _wait_for(lambda: bool(screen.rows), pilot)
+            emu = backend.emulator
+            assert emu is not None
+            assert {w.name for w in screen.rows.values()} == {w["name"] for w in emu.estate.workspaces()}
+            ctx = app.context_bar.context
+            assert ctx.profile == "demo"
+            assert ctx.subscriptions == len(emu.subscription_ids)
+            assert ctx.subscription in {s["displayName"] for s in emu.estate.subscriptions}
+            assert ctx.refreshed
+            rendered = str(app.context_bar.render())
+            assert "demo" in rendered and ctx.subscription in rendered
+            await pilot.press("ctrl+c")  # must not quit
+            await pilot.pause(0.1)
+            assert app.is_running
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert app.context_bar.context.workspace in {w.name for w in screen.rows.values()}
+            await pilot.press("q")
+            await pilot.pause(0.1)
+        assert not app.is_running
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        backend.stop()
+    assert backend.emulator is None
+
+
+def test_first_frame_imports_no_azure_sdk() -> None:
+    import subprocess
+
+    code = (
+        "import sys, console.app, console.demo, console.cli; "
+        "bad = sorted(m for m in sys.modules if m.startswith(('azure.ai', 'azure.mgmt', 'azure.monitor')));"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
