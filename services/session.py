@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import clients
 from .cloud import Cloud
+from .mutations import Guard
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -26,8 +27,13 @@ class Session:
     read_only: bool = False
     production: bool = False
     default_workspace: str = ""
+    guard: Guard = field(default_factory=Guard)
     _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.guard.profile = self.profile
+        self.guard.read_only = self.guard.read_only or self.read_only
 
     def _cached(self, key: tuple[str, ...], build: Any) -> Any:
         with self._lock:

@@ -1,0 +1,8 @@
+"""The models the service layer hands out: frozen, plain, free of SDK types.
+
+One module per area; everything is re-exported here so callers write ``from services.models import X``.
+"""
+
+from .core import Subscription, Workspace
+
+__all__ = ["Subscription", "Workspace"]
