@@ -44,6 +44,16 @@ class Session:
                 client = self._clients.setdefault(key, client)
         return client
 
+    def cache(self, key: tuple[str, ...], load: Any) -> Any:
+        """A value loaded once per session (catalogs that do not change while the console runs)."""
+        return self._cached(("cache", *key), load)
+
+    def rest(self) -> Any:
+        """The light REST client for reads (see services/rest.py)."""
+        from .rest import RestClient
+
+        return self._cached(("rest",), lambda: RestClient(self.cloud, self.credential))
+
     def subscription_client(self) -> Any:
         return self._cached(("subscriptions",), lambda: clients.subscription_client(self.cloud, self.credential))
 

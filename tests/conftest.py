@@ -97,3 +97,21 @@ def ml_client(emulator: Emulator) -> Callable[..., Any]:
 @pytest.fixture()
 def fresh_ml_client(fresh_emulator: Emulator) -> Callable[..., Any]:
     return make_ml_client_factory(fresh_emulator)
+
+
+def session_for(emu: Emulator, **kwargs: Any) -> Any:
+    from services.session import Session
+
+    return Session(cloud=cloud_for(emu), credential=emu.credential(), profile="test", tenant_id=emu.tenant_id, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def session(emulator: Emulator) -> Any:
+    """A services Session on the shared emulator (reads only)."""
+    return session_for(emulator)
+
+
+@pytest.fixture()
+def fresh_session(fresh_emulator: Emulator) -> Any:
+    """A services Session on a private emulator (for actions)."""
+    return session_for(fresh_emulator)

@@ -3,6 +3,7 @@
 One module per area; everything is re-exported here so callers write ``from services.models import X``.
 """
 
+from .compute import Compute, ComputeNode, NodeCounts, Usage, VmSize
 from .core import Subscription, Workspace
 
-__all__ = ["Subscription", "Workspace"]
+__all__ = ["Compute", "ComputeNode", "NodeCounts", "Subscription", "Usage", "VmSize", "Workspace"]

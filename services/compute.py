@@ -1,0 +1,308 @@
+"""Compute: reads over the REST client; actions through azure-ai-ml behind the mutation choke point."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import validation as v
+from .models import Compute, ComputeNode, NodeCounts, Usage, VmSize, Workspace
+from .mutations import Target, operation, ws_args
+from .session import Session
+
+API = "2024-10-01"
+_KIND = {"AmlCompute": "cluster", "ComputeInstance": "instance", "Kubernetes": "kubernetes"}
+
+
+def _duration_seconds(text: str | None) -> int:
+    """ISO-8601 duration (PT15M, PT1H30M, P1D) → seconds; 0 when absent or unreadable."""
+    if not text:
+        return 0
+    m = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", text)
+    if not m:
+        return 0
+    d, h, mi, s = (float(x) if x else 0.0 for x in m.groups())
+    return int(d * 86400 + h * 3600 + mi * 60 + s)
+
+
+def _iso_duration(seconds: int) -> str:
+    return f"PT{seconds}S"
+
+
+def vm_sizes(session: Session, subscription_id: str, location: str) -> list[VmSize]:
+    """The VM size catalog of a region, cached per session."""
+    key = ("vmsizes", subscription_id.lower(), location.lower())
+
+    def load() -> list[VmSize]:
+        body = session.rest().get(
+            f"/subscriptions/{subscription_id}/providers/Microsoft.MachineLearningServices/locations/{location}/vmSizes",
+            API,
+        )
+        return sorted((_vm_size(x) for x in body.get("value") or []), key=lambda s: s.name.lower())
+
+    return list(session.cache(key, load))
+
+
+def _vm_size(x: Mapping[str, Any]) -> VmSize:
+    return VmSize(
+        name=x.get("name", ""),
+        family=x.get("family", ""),
+        vcpus=int(x.get("vCPUs") or 0),
+        memory_gb=float(x.get("memoryGB") or 0),
+        gpus=int(x.get("gpus") or 0),
+        low_priority_capable=bool(x.get("lowPriorityCapable")),
+        premium_io=bool(x.get("premiumIO")),
+        max_resource_volume_mb=int(x.get("maxResourceVolumeMB") or 0),
+        compute_types=tuple(x.get("supportedComputeTypes") or ()),
+    )
+
+
+def _from_rest(body: Mapping[str, Any], workspace: Workspace, sizes: Mapping[str, VmSize]) -> Compute:
+    outer = body.get("properties") or {}
+    p = outer.get("properties") or {}
+    ctype = outer.get("computeType", "")
+    kind = _KIND.get(ctype, "other")
+    vm_size = p.get("vmSize") or ""
+    size = sizes.get(vm_size.lower())
+    scale = p.get("scaleSettings") or {}
+    counts = p.get("nodeStateCounts") or {}
+    if kind == "instance":
+        state = p.get("state") or outer.get("provisioningState", "")
+    elif kind == "cluster":
+        state = p.get("allocationState") or outer.get("provisioningState", "")
+    else:
+        state = outer.get("provisioningState", "")
+    user = ((p.get("personalComputeInstanceSettings") or {}).get("assignedUser") or {}).get("objectId", "")
+    errors = tuple(
+        str((e.get("error") or e).get("message", "")) for e in (outer.get("provisioningErrors") or []) if e
+    ) + tuple(str(e.get("message", "")) for e in (p.get("errors") or []) if isinstance(e, dict))
+    return Compute(
+        id=body["id"],
+        name=body["name"],
+        workspace=workspace.name,
+        kind=kind,
+        compute_type=ctype,
+        location=outer.get("computeLocation") or body.get("location") or workspace.location,
+        vm_size=vm_size,
+        vcpus=size.vcpus if size else 0,
+        gpus=size.gpus if size else 0,
+        state=str(state),
+        provisioning_state=str(outer.get("provisioningState", "")),
+        priority=str(p.get("vmPriority") or ""),
+        min_nodes=int(scale.get("minNodeCount") or 0),
+        max_nodes=int(scale.get("maxNodeCount") or 0),
+        idle_seconds=_duration_seconds(scale.get("nodeIdleTimeBeforeScaleDown")),
+        current_nodes=int(p.get("currentNodeCount") or 0),
+        target_nodes=int(p.get("targetNodeCount") or 0),
+        nodes=NodeCounts(
+            idle=int(counts.get("idleNodeCount") or 0),
+            running=int(counts.get("runningNodeCount") or 0),
+            preparing=int(counts.get("preparingNodeCount") or 0),
+            unusable=int(counts.get("unusableNodeCount") or 0),
+            leaving=int(counts.get("leavingNodeCount") or 0),
+            preempted=int(counts.get("preemptedNodeCount") or 0),
+        ),
+        assigned_user=user,
+        instance_type=str(p.get("defaultInstanceType") or ""),
+        namespace=str(p.get("namespace") or ""),
+        description=str(outer.get("description") or ""),
+        created_on=str(outer.get("createdOn") or ""),
+        errors=tuple(e for e in errors if e),
+    )
+
+
+def _sizes_by_name(session: Session, ws: Workspace) -> dict[str, VmSize]:
+    return {s.name.lower(): s for s in vm_sizes(session, ws.subscription_id, ws.location)}
+
+
+def list_computes(session: Session, ws: Workspace) -> list[Compute]:
+    sizes = _sizes_by_name(session, ws)
+    items = session.rest().items(ws.id + "/computes", API)
+    return sorted((_from_rest(c, ws, sizes) for c in items), key=lambda c: c.name.lower())
+
+
+def get_compute(session: Session, ws: Workspace, name: str) -> Compute:
+    body = session.rest().get(f"{ws.id}/computes/{name}", API)
+    return _from_rest(body, ws, _sizes_by_name(session, ws))
+
+
+def list_nodes(session: Session, ws: Workspace, name: str) -> list[ComputeNode]:
+    rest = session.rest()
+    body = rest.post(f"{ws.id}/computes/{name}/listNodes", API)
+    nodes: list[ComputeNode] = []
+    while True:
+        for n in body.get("nodes") or []:
+            nodes.append(
+                ComputeNode(
+                    node_id=str(n.get("nodeId", "")),
+                    state=str(n.get("nodeState", "")),
+                    private_ip=str(n.get("privateIpAddress") or ""),
+                    public_ip=str(n.get("publicIpAddress") or ""),
+                    port=int(n.get("port") or 0),
+                    run_id=str(n.get("runId") or ""),
+                )
+            )
+        next_link = body.get("nextLink")
+        if not next_link:
+            return nodes
+        body = rest.get(next_link)
+
+
+def list_usages(session: Session, subscription_id: str, location: str) -> list[Usage]:
+    body = session.rest().get(
+        f"/subscriptions/{subscription_id}/providers/Microsoft.MachineLearningServices/locations/{location}/usages",
+        API,
+    )
+    out = []
+    for u in body.get("value") or []:
+        name = u.get("name") or {}
+        out.append(
+            Usage(
+                name=str(name.get("value", "")),
+                label=str(name.get("localizedValue", "")),
+                current=int(u.get("currentValue") or 0),
+                limit=int(u.get("limit") or 0),
+                unit=str(u.get("unit", "")),
+                kind=str(u.get("type", "")),
+            )
+        )
+    return out
+
+
+# -- actions -------------------------------------------------------------------------------------
+
+
+def _ml(session: Session, t: Target) -> Any:
+    return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
+
+
+@operation(
+    "compute.start", "Start compute instance", az=lambda t, p: f"az ml compute start --name {t.name} {ws_args(t)}"
+)
+def start_instance(session: Session, target: Target) -> None:
+    _ml(session, target).compute.begin_start(target.name).result()
+
+
+@operation("compute.stop", "Stop compute instance", az=lambda t, p: f"az ml compute stop --name {t.name} {ws_args(t)}")
+def stop_instance(session: Session, target: Target) -> None:
+    _ml(session, target).compute.begin_stop(target.name).result()
+
+
+@operation(
+    "compute.restart", "Restart compute instance", az=lambda t, p: f"az ml compute restart --name {t.name} {ws_args(t)}"
+)
+def restart_instance(session: Session, target: Target) -> None:
+    _ml(session, target).compute.begin_restart(target.name).result()
+
+
+def _validate_cluster(p: Mapping[str, Any]) -> None:
+    v.check(
+        v.compute_name(str(p.get("name", "")), kind="cluster"),
+        v.node_range(int(p.get("min_instances", 0)), int(p.get("max_instances", 0))),
+        v.idle_seconds(int(p.get("idle_seconds", 0))),
+        v.vm_size_offered(str(p.get("size", "")), p.get("offered_sizes") or (), str(p.get("location", ""))),
+        None
+        if p.get("tier", "dedicated") in ("dedicated", "low_priority")
+        else v.FieldError("tier", "must be dedicated or low_priority"),
+    )
+
+
+@operation(
+    "compute.create_cluster",
+    "Create compute cluster",
+    az=lambda t, p: (
+        f"az ml compute create --name {p['name']} --type AmlCompute --size {p['size']} "
+        f"--min-instances {p['min_instances']} --max-instances {p['max_instances']} "
+        f"--idle-time-before-scale-down {p['idle_seconds']} --tier {p.get('tier', 'dedicated')} {ws_args(t)}"
+    ),
+    validate=_validate_cluster,
+)
+def create_cluster(
+    session: Session,
+    target: Target,
+    *,
+    name: str,
+    size: str,
+    min_instances: int,
+    max_instances: int,
+    idle_seconds: int = 1800,
+    tier: str = "dedicated",
+    location: str = "",
+    offered_sizes: tuple[str, ...] = (),
+) -> None:
+    from azure.ai.ml.entities import AmlCompute
+
+    compute = AmlCompute(
+        name=name,
+        size=size,
+        min_instances=min_instances,
+        max_instances=max_instances,
+        idle_time_before_scale_down=idle_seconds,
+        tier=tier,
+    )
+    _ml(session, target).compute.begin_create_or_update(compute).result()
+
+
+def _validate_instance(p: Mapping[str, Any]) -> None:
+    v.check(
+        v.compute_name(str(p.get("name", "")), kind="instance"),
+        v.vm_size_offered(str(p.get("size", "")), p.get("offered_sizes") or (), str(p.get("location", ""))),
+    )
+
+
+@operation(
+    "compute.create_instance",
+    "Create compute instance",
+    az=lambda t, p: f"az ml compute create --name {p['name']} --type ComputeInstance --size {p['size']} {ws_args(t)}",
+    validate=_validate_instance,
+)
+def create_instance(
+    session: Session,
+    target: Target,
+    *,
+    name: str,
+    size: str,
+    location: str = "",
+    offered_sizes: tuple[str, ...] = (),
+) -> None:
+    from azure.ai.ml.entities import ComputeInstance
+
+    _ml(session, target).compute.begin_create_or_update(ComputeInstance(name=name, size=size)).result()
+
+
+def _validate_scale(p: Mapping[str, Any]) -> None:
+    v.check(
+        v.node_range(int(p.get("min_instances", 0)), int(p.get("max_instances", 0))),
+        v.idle_seconds(int(p.get("idle_seconds", 0))),
+    )
+
+
+@operation(
+    "compute.update_scale",
+    "Update cluster scale settings",
+    az=lambda t, p: (
+        f"az ml compute update --name {t.name} --min-instances {p['min_instances']} "
+        f"--max-instances {p['max_instances']} --idle-time-before-scale-down {p['idle_seconds']} {ws_args(t)}"
+    ),
+    validate=_validate_scale,
+)
+def update_scale(
+    session: Session, target: Target, *, min_instances: int, max_instances: int, idle_seconds: int
+) -> None:
+    ml = _ml(session, target)
+    compute = ml.compute.get(target.name)
+    compute.min_instances = min_instances
+    compute.max_instances = max_instances
+    compute.idle_time_before_scale_down = idle_seconds
+    ml.compute.begin_update(compute).result()
+
+
+@operation(
+    "compute.delete",
+    "Delete compute",
+    az=lambda t, p: f"az ml compute delete --name {t.name} --yes {ws_args(t)}",
+    destructive=True,
+)
+def delete_compute(session: Session, target: Target) -> None:
+    _ml(session, target).compute.begin_delete(target.name).result()
