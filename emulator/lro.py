@@ -50,9 +50,10 @@ class Operations:
         *,
         duration_s: float | None = None,
         fail_with: dict[str, Any] | None = None,
+        op_id: str | None = None,
     ) -> Operation:
         op = Operation(
-            id=str(uuid.uuid4()),
+            id=op_id or str(uuid.uuid4()),
             name=name,
             subscription=subscription,
             location=location,

@@ -29,7 +29,7 @@ log = logging.getLogger("emulator")
 AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints"]
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
-_ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/")
+_ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/")
 
 
 @dataclass

@@ -54,7 +54,7 @@ class RestClient:
         transport_kwargs: dict[str, Any] = {"connection_timeout": 10, "read_timeout": timeout_s}
         if cloud.ca_bundle:
             transport_kwargs["connection_verify"] = cloud.ca_bundle
-        self._client = PipelineClient(
+        self._client: Any = PipelineClient(
             base_url=cloud.resource_manager, policies=policies, transport=RequestsTransport(**transport_kwargs)
         )
 
@@ -117,13 +117,13 @@ class RestClient:
         self, path: str, api_version: str | None = None, *, params: dict[str, Any] | None = None
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield pages of ``value`` lazily, following ``nextLink``: read 50, fetch 50."""
-        status, body, _ = self.request("GET", path, api_version=api_version, params=params)
+        _, body, _ = self.request("GET", path, api_version=api_version, params=params)
         while True:
             yield list((body or {}).get("value") or [])
             next_link = (body or {}).get("nextLink")
             if not next_link:
                 return
-            status, body, _ = self.request("GET", next_link)
+            _, body, _ = self.request("GET", next_link)
 
     def items(
         self,
