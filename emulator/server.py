@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import shutil
+import socket
 import ssl
 import threading
 import time
@@ -19,6 +20,7 @@ from .certs import CertFiles, make_cert_files
 from .clock import SimClock
 from .credential import EmulatorCredential, decode_token
 from .estate import Estate
+from .faults import Drop, Faults
 from .http import ApiError, Request, Response, Router
 from .lro import Operations
 from .lro import register as register_lro
@@ -80,6 +82,7 @@ class Emulator:
         self.estate = Estate(seed=self.config.seed, scale=self.config.scale, clock=self.clock)
         self.ops = Operations(duration_s=self.config.lro_seconds, retry_after=self.config.retry_after)
         self.router = Router()
+        self.faults = Faults(self.config.seed)
         register_lro(self.router, self.ops)
         self.request_count = 0
         self.request_log: list[tuple[str, str, int]] = []  # (method, path, status), for tests
@@ -160,6 +163,13 @@ class Emulator:
     def handle(self, req: Request) -> Response:
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000.0)
+        fault = self.faults.decide(req.method, req.path)
+        if fault.delay_s:
+            time.sleep(fault.delay_s)
+        if fault.drop:
+            raise Drop()
+        if fault.response is not None:
+            return fault.response
         try:
             if not req.path.startswith(_ANONYMOUS_PREFIXES):
                 req.caller = _authenticate(req, self.tenant_id)
@@ -174,7 +184,10 @@ class Emulator:
                 )
             handler, params = found
             req.params = params
-            return handler(req, **params)
+            resp = handler(req, **params)
+            if fault.malformed and resp.status < 300:
+                resp = Response(resp.status, resp.encode()[: max(1, len(resp.encode()) // 2)] + b"\x00{", resp.headers)
+            return resp
         except ApiError as e:
             return e.to_response()
         except Exception as e:  # a bug in the emulator must still answer in Azure's shape
@@ -273,6 +286,12 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
         def _safe(self) -> None:
             try:
                 self._serve()
+            except Drop:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             except (ConnectionError, ssl.SSLError, TimeoutError):
                 self.close_connection = True
 

@@ -5,5 +5,16 @@ One module per area; everything is re-exported here so callers write ``from serv
 
 from .compute import Compute, ComputeNode, NodeCounts, Usage, VmSize
 from .core import Subscription, Workspace
+from .inventory import Inventory, InventoryItem
 
-__all__ = ["Compute", "ComputeNode", "NodeCounts", "Subscription", "Usage", "VmSize", "Workspace"]
+__all__ = [
+    "Compute",
+    "ComputeNode",
+    "Inventory",
+    "InventoryItem",
+    "NodeCounts",
+    "Subscription",
+    "Usage",
+    "VmSize",
+    "Workspace",
+]
