@@ -103,8 +103,8 @@ def _from_arm(session: Session, subs: list[str]) -> list[InventoryItem]:
         return out
 
     resources = list(workspaces)
-    for result in fan_out(workspaces, children):
-        resources.extend(result.value or [])
+    for child_result in fan_out(workspaces, children):
+        resources.extend(child_result.value or [])
     for r in resources:
         props = r.get("properties") or {}
         inner = props.get("properties") if isinstance(props.get("properties"), dict) else {}
