@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ErrorKind, classify
+from .errors import ErrorKind, ServiceError, classify
 from .fanout import fan_out
 from .models import Inventory, InventoryItem
 from .session import Session
@@ -80,10 +80,11 @@ def _from_graph(session: Session, subs: list[str]) -> list[InventoryItem]:
             return [_item(r) for r in rows]
 
 
-def _from_arm(session: Session, subs: list[str]) -> list[InventoryItem]:
+def _from_arm(session: Session, subs: list[str]) -> tuple[list[InventoryItem], list[tuple[str, ServiceError]]]:
     """The fallback: workspaces per subscription, then each workspace's children, concurrently."""
     rest = session.rest()
     items: list[InventoryItem] = []
+    errors: list[tuple[str, ServiceError]] = []
     workspaces: list[dict[str, Any]] = []
     for result in fan_out(
         subs,
@@ -92,6 +93,8 @@ def _from_arm(session: Session, subs: list[str]) -> list[InventoryItem]:
         ),
     ):
         workspaces.extend(result.value or [])
+        if result.error is not None:
+            errors.append((result.target, result.error))
 
     def children(ws: dict[str, Any]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -105,6 +108,8 @@ def _from_arm(session: Session, subs: list[str]) -> list[InventoryItem]:
     resources = list(workspaces)
     for child_result in fan_out(workspaces, children):
         resources.extend(child_result.value or [])
+        if child_result.error is not None:
+            errors.append((child_result.target["id"], child_result.error))
     for r in resources:
         props = r.get("properties") or {}
         inner = props.get("properties") if isinstance(props.get("properties"), dict) else {}
@@ -125,7 +130,7 @@ def _from_arm(session: Session, subs: list[str]) -> list[InventoryItem]:
                 }
             )
         )
-    return sorted(items, key=lambda i: i.id.lower())
+    return sorted(items, key=lambda i: i.id.lower()), errors
 
 
 def load_inventory(session: Session, subscription_ids: list[str] | None = None) -> Inventory:
@@ -139,7 +144,8 @@ def load_inventory(session: Session, subscription_ids: list[str] | None = None) 
         # Resource Graph refused or absent for this caller: fall back to ARM, subscription by subscription.
         if err.kind not in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.AUTH):
             raise
-    return Inventory(tuple(_from_arm(session, subs)), "arm", tuple(subs))
+    items, errors = _from_arm(session, subs)
+    return Inventory(tuple(items), "arm", tuple(subs), tuple(errors))
 
 
 __all__ = ["list_workspaces", "load_inventory"]

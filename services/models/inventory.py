@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ServiceError
+
 
 @dataclass(frozen=True)
 class InventoryItem:
@@ -27,6 +29,7 @@ class Inventory:
     items: tuple[InventoryItem, ...]
     source: str  # "resource-graph" or "arm" (the per-subscription fallback)
     subscriptions: tuple[str, ...]
+    errors: tuple[tuple[str, ServiceError], ...] = ()  # (subscription or workspace id, what went wrong)
 
     def of_kind(self, kind: str) -> list[InventoryItem]:
         return [i for i in self.items if i.kind == kind]
