@@ -73,6 +73,19 @@ class Operation:
 
 
 REGISTRY: dict[str, Operation] = {}
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+# Every module that defines mutations; registry() imports them so the registry is complete.
+ACTION_MODULES = ("services.compute",)
+
+
+def registry() -> dict[str, Operation]:
+    """Every mutating operation the console can perform."""
+    import importlib
+
+    for name in ACTION_MODULES:
+        importlib.import_module(name)
+    return dict(REGISTRY)
 
 
 def redact(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,6 +139,7 @@ def operation(
             return run(op, fn, session, target, params)
 
         wrapper.operation = op  # type: ignore[attr-defined]
+        FUNCTIONS[name] = wrapper
         return wrapper
 
     return deco
