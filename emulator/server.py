@@ -234,6 +234,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "azml-emulator"
+        disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid ~40 ms per response
         sys_version = ""
 
         def log_message(self, format: str, *args: Any) -> None:
