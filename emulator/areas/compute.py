@@ -181,9 +181,18 @@ def _demand(estate: Estate, cl: Cluster, t: float, max_nodes: int) -> int:
 
 
 def _step(
-    estate: Estate, cl: Cluster, res: dict[str, Any], t: float, rng: random.Random, *, dynamic: bool = True
+    estate: Estate,
+    cl: Cluster,
+    res: dict[str, Any],
+    t: float,
+    rng: random.Random,
+    *,
+    dynamic: bool = True,
+    demand: int | None = None,
 ) -> None:
-    """Advance one cluster to simulated time ``t``; ``dynamic`` False only reconciles with demand/settings."""
+    """Advance one cluster to simulated time ``t``; ``dynamic`` False only reconciles with demand/settings.
+
+    ``demand`` is the jobs area's figure for now, when the caller already has it."""
     p = _props(res)
     scale = p.get("scaleSettings") or {}
     lo, hi = int(scale.get("minNodeCount") or 0), int(scale.get("maxNodeCount") or 0)
@@ -213,7 +222,7 @@ def _step(
                 elif not low_priority and draw < UNUSABLE_P:
                     n.state, n.since, n.run_id = "unusable", t, None
 
-    want = min(_demand(estate, cl, t, hi), hi)
+    want = min(_demand(estate, cl, t, hi) if demand is None else demand, hi)
     running = [n for n in cl.nodes if n.state == "running"]
     idle = [n for n in cl.nodes if n.state == "idle"]
     if len(running) > want:
@@ -230,16 +239,21 @@ def _step(
         for _ in range(min(goal - len(active), hi - len(allocated))):
             _new_node(estate, cl, "preparing", t, rng, gpu)
     else:
-        keep = max(goal, 0)
-        idle_now = sorted((n for n in cl.nodes if n.state == "idle"), key=lambda n: -n.serial)
-        surplus = len(active) - keep
-        for n in idle_now:
+        # Idle nodes leave after the idle timeout, at once when the cluster is above maxNodeCount
+        # (after a scale-settings update), and then nodes still preparing are cancelled.
+        surplus = len(active) - goal
+        for n in sorted((n for n in cl.nodes if n.state == "idle"), key=lambda n: -n.serial):
             if surplus <= 0:
                 break
             if t - n.since >= idle_s or len(active) > hi:
                 n.state, n.since = "leaving", t
                 surplus -= 1
                 active.remove(n)
+        for n in sorted((n for n in active if n.state == "preparing"), key=lambda n: -n.serial):
+            if len(active) <= hi:
+                break
+            n.state, n.since = "leaving", t
+            active.remove(n)
     _publish(estate, cl, res, t)
 
 
@@ -275,8 +289,10 @@ def _tick(estate: Estate) -> None:
             cl.reconciled = True
             _step(estate, cl, res, cl.last_step * STEP_S, _step_rng(estate, cl, -1), dynamic=False)
         first = max(cl.last_step + 1, target_step - MAX_CATCHUP_STEPS + 1)
+        # The jobs area only knows its demand for now: ask once and use it for the steps being caught up.
+        now_demand = _demand(estate, cl, now, 0) if jobs_demand and first <= target_step else None
         for step in range(first, target_step + 1):
-            _step(estate, cl, res, step * STEP_S, _step_rng(estate, cl, step))
+            _step(estate, cl, res, step * STEP_S, _step_rng(estate, cl, step), demand=now_demand)
         cl.last_step = max(cl.last_step, target_step)
     for cid, last in list(st.activity.items()):
         res = estate.resources.get(cid)
@@ -1162,10 +1178,10 @@ def register(router: Any, emu: Any) -> None:
         return _Deferred(req, "Compute.Update", sub, loc, finish, status, answer)
 
     def patch_compute(req: Request, sub: str, rg: str, ws: str, name: str) -> Response:
-        res = find(sub, rg, ws, name)
         body = req.json()
         inner = ((body.get("properties") or {}).get("properties") or {}) if isinstance(body, dict) else {}
         with estate.lock:
+            res = find(sub, rg, ws, name)
             busy_guard(res)
             if res["properties"].get("computeType") != "AmlCompute":
                 raise bad_request("Only AmlCompute scale settings can be updated with PATCH.", "OperationNotSupported")
@@ -1173,7 +1189,6 @@ def register(router: Any, emu: Any) -> None:
         return deferred
 
     def delete_compute(req: Request, sub: str, rg: str, ws: str, name: str) -> Response:
-        res = find(sub, rg, ws, name)
         action = req.q("underlyingResourceAction")
         if (action or "").lower() not in ("delete", "detach"):
             raise bad_request(
@@ -1182,6 +1197,7 @@ def register(router: Any, emu: Any) -> None:
                 target="underlyingResourceAction",
             )
         with estate.lock:
+            res = find(sub, rg, ws, name)
             busy_guard(res)
             attached = bool(res["properties"].get("isAttachedCompute"))
             if (action or "").lower() == "detach" and not attached:
@@ -1212,14 +1228,14 @@ def register(router: Any, emu: Any) -> None:
         allowed_from = {"start": ("Stopped",), "stop": ("Running",), "restart": ("Running",)}[action]
 
         def handler(req: Request, sub: str, rg: str, ws: str, name: str) -> Response:
-            res = find(sub, rg, ws, name)
-            kind = res["properties"].get("computeType")
-            if kind != "ComputeInstance":
-                raise bad_request(
-                    f"The '{action}' operation is only supported for ComputeInstance; '{name}' is {kind}.",
-                    "OperationNotSupported",
-                )
             with estate.lock:
+                res = find(sub, rg, ws, name)
+                kind = res["properties"].get("computeType")
+                if kind != "ComputeInstance":
+                    raise bad_request(
+                        f"The '{action}' operation is only supported for ComputeInstance; '{name}' is {kind}.",
+                        "OperationNotSupported",
+                    )
                 busy_guard(res)
                 p = _props(res)
                 state = p.get("state")
