@@ -1,4 +1,4 @@
-"""Workspaces across subscriptions: one Resource Graph query, with a per-subscription ARM fallback."""
+"""Subscriptions and workspaces: the list from one Resource Graph query, the detail from ARM."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def list_subscriptions(session: Session) -> list[Subscription]:
         Subscription(
             id=s.subscription_id,
             name=s.display_name or s.subscription_id,
-            state=str(s.state or ""),
+            state=str(getattr(s.state, "value", s.state) or ""),
             tenant_id=s.tenant_id or "",
         )
         for s in client.subscriptions.list()
@@ -53,6 +53,16 @@ def _from_row(row: dict[str, Any]) -> Workspace:
         description=str(props.get("description") or ""),
         tags=tuple(sorted((str(k), str(v)) for k, v in (row.get("tags") or {}).items())),
     )
+
+
+def get_workspace(session: Session, subscription_id: str, resource_group: str, name: str) -> Workspace:
+    """One workspace's detail straight from ARM (fresher than the Resource Graph index)."""
+    body = session.rest().get(
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/"
+        f"Microsoft.MachineLearningServices/workspaces/{name}",
+        "2024-10-01",
+    )
+    return _from_row(body)
 
 
 def list_workspaces(session: Session, subscription_ids: list[str] | None = None) -> list[Workspace]:
