@@ -49,7 +49,7 @@ def model_of(estate: Estate) -> JobsModel:
 def workspace_jobs(estate: Estate, sub: str, rg: str, ws: str) -> WsJobs:
     w = find(estate, sub, rg, ws)
     found = model_of(estate).workspace(w["id"])
-    if found is None:  # a workspace created after start-up: give it an empty job history
+    if found is None:
         raise ApiError(404, "ResourceNotFound", f"The workspace '{ws}' has no job store.")
     return found
 
