@@ -54,6 +54,8 @@ class RestClient:
         transport_kwargs: dict[str, Any] = {"connection_timeout": 10, "read_timeout": timeout_s}
         if cloud.ca_bundle:
             transport_kwargs["connection_verify"] = cloud.ca_bundle
+        self._transport_kwargs = transport_kwargs
+        self._plain: Any = None  # the pipeline for non-ARM URLs, built on first use
         self._client: Any = PipelineClient(
             base_url=cloud.resource_manager, policies=policies, transport=RequestsTransport(**transport_kwargs)
         )
@@ -141,5 +143,36 @@ class RestClient:
                 if limit is not None and count >= limit:
                     return
 
+    def send_external(
+        self, method: str, url: str, *, content: bytes | None, headers: dict[str, str], timeout_s: float | None = None
+    ) -> tuple[int, str, dict[str, str]]:
+        """Send one request to a non-ARM https URL (e.g. a scoring URI) with the caller's own headers.
+
+        No ARM token is attached (the caller brings its own Authorization) and nothing is retried (the
+        request need not be idempotent); the cloud's CA bundle applies. Any status is returned, not
+        raised: (status, body text, headers). Headers are never logged by this pipeline.
+        """
+        from azure.core import PipelineClient
+        from azure.core.pipeline.policies import RequestIdPolicy, UserAgentPolicy
+        from azure.core.pipeline.transport import RequestsTransport
+        from azure.core.rest import HttpRequest
+
+        from . import __version__ as VERSION
+
+        if not url.lower().startswith("https://"):
+            raise ValueError("refusing to send credentials to a non-https URL")
+        if self._plain is None:
+            self._plain = PipelineClient(
+                base_url=url,
+                policies=[RequestIdPolicy(), UserAgentPolicy(f"azml-console/{VERSION}")],
+                transport=RequestsTransport(**self._transport_kwargs),
+            )
+        request = HttpRequest(method, url, headers=dict(headers), content=content)
+        response = self._plain.send_request(request, read_timeout=timeout_s or self.timeout_s)
+        text = response.text() if response.content else ""
+        return response.status_code, text, dict(response.headers)
+
     def close(self) -> None:
         self._client.close()
+        if self._plain is not None:
+            self._plain.close()
