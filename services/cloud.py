@@ -25,6 +25,10 @@ class Cloud:
     log_analytics_audience: str = "https://api.loganalytics.io"
     metrics_audience: str = "https://metrics.monitor.azure.com"
     builtin: bool = True  # one of azure-ai-ml's named clouds
+    # Storage data-plane URL templates with {account}; "" derives https://{account}.blob|file.{suffix}.
+    # A local emulator such as Azurite serves path-style URLs: "http://127.0.0.1:PORT/{account}".
+    blob_endpoint: str = ""
+    file_endpoint: str = ""
 
     @property
     def arm_scope(self) -> str:
@@ -37,6 +41,18 @@ class Cloud:
     @property
     def metrics_scope(self) -> str:
         return self.metrics_audience.rstrip("/") + "/.default"
+
+    def blob_url(self, account: str, suffix: str = "", protocol: str = "https") -> str:
+        """The blob service URL of a storage account (suffix: a datastore's endpoint, else the cloud's)."""
+        if self.blob_endpoint:
+            return self.blob_endpoint.format(account=account)
+        return f"{protocol or 'https'}://{account}.blob.{suffix or self.storage_suffix}"
+
+    def file_url(self, account: str, suffix: str = "", protocol: str = "https") -> str:
+        """The file service URL of a storage account (suffix: a datastore's endpoint, else the cloud's)."""
+        if self.file_endpoint:
+            return self.file_endpoint.format(account=account)
+        return f"{protocol or 'https'}://{account}.file.{suffix or self.storage_suffix}"
 
     def metrics_endpoint(self, region: str) -> str:
         return self.metrics or f"https://{region}.metrics.monitor.azure.com"
@@ -103,8 +119,14 @@ AZURE_CHINA = Cloud(
 BUILTIN_CLOUDS = {c.name: c for c in (AZURE_PUBLIC, AZURE_US_GOVERNMENT, AZURE_CHINA)}
 
 
-def custom_cloud(name: str, endpoint: str, *, ca_bundle: str | None = None) -> Cloud:
-    """A cloud whose every service answers at one base URL (a standalone or embedded emulator)."""
+def custom_cloud(
+    name: str, endpoint: str, *, ca_bundle: str | None = None, blob_endpoint: str = "", file_endpoint: str = ""
+) -> Cloud:
+    """A cloud whose every service answers at one base URL (a standalone or embedded emulator).
+
+    Storage is separate: pass ``blob_endpoint``/``file_endpoint`` templates (e.g. Azurite's
+    "http://127.0.0.1:PORT/{account}"), else storage URLs derive from the public suffix.
+    """
     base = endpoint.rstrip("/")
     return Cloud(
         name=name,
@@ -117,4 +139,6 @@ def custom_cloud(name: str, endpoint: str, *, ca_bundle: str | None = None) -> C
         portal=base,
         ca_bundle=ca_bundle,
         builtin=False,
+        blob_endpoint=blob_endpoint,
+        file_endpoint=file_endpoint,
     )

@@ -76,7 +76,7 @@ REGISTRY: dict[str, Operation] = {}
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 # Every module that defines mutations; registry() imports them so the registry is complete.
-ACTION_MODULES = ("services.compute",)
+ACTION_MODULES = ("services.compute", "services.datastores", "services.deployments", "services.jobs")
 
 
 def registry() -> dict[str, Operation]:

@@ -5,14 +5,38 @@ One module per area; everything is re-exported here so callers write ``from serv
 
 from .compute import Compute, ComputeNode, NodeCounts, Usage, VmSize
 from .core import Subscription, Workspace
+from .datastores import Datastore, StorageEntry, StorageListing
+from .deployments import (
+    BatchDeployment,
+    BatchEndpoint,
+    DeploymentError,
+    InvokeResult,
+    OnlineDeployment,
+    OnlineEndpoint,
+    Probe,
+    RequestSettings,
+    ScaleSettings,
+)
 from .inventory import Inventory, InventoryItem
 
 __all__ = [
+    "BatchDeployment",
+    "BatchEndpoint",
     "Compute",
     "ComputeNode",
+    "Datastore",
+    "DeploymentError",
     "Inventory",
     "InventoryItem",
+    "InvokeResult",
     "NodeCounts",
+    "OnlineDeployment",
+    "OnlineEndpoint",
+    "Probe",
+    "RequestSettings",
+    "ScaleSettings",
+    "StorageEntry",
+    "StorageListing",
     "Subscription",
     "Usage",
     "VmSize",

@@ -1,0 +1,488 @@
+"""Datastores: reads over the REST client, actions through azure-ai-ml behind the mutation choke point,
+and one-level browsing of their contents with the storage SDKs.
+
+Secrets never reach a model or an audit line. Registering takes a ``credential_ref`` and a
+SecretSource (the value is read inside the operation, at the last moment); browsing fetches the
+account key or SAS through ``listSecrets`` for the one listing and drops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import validation as v
+from .models.core import Workspace
+from .models.datastores import KIND_TYPES, Datastore, StorageEntry, StorageListing
+from .mutations import Target, operation, ws_args
+from .secrets import SecretSource
+from .session import Session
+
+API = "2024-10-01"
+_KIND = {t: k for k, t in KIND_TYPES.items()}
+_CONTAINER_FIELD = {"AzureBlob": "containerName", "AzureDataLakeGen2": "filesystem", "AzureFile": "fileShareName"}
+_AUTH = {
+    "AccountKey": "account_key",
+    "Sas": "sas",
+    "ServicePrincipal": "service_principal",
+    "Certificate": "certificate",
+    "None": "identity",
+}
+SECRET_AUTHS = ("account_key", "sas", "service_principal")
+# What `az ml datastore create` accepts per kind (azure-ai-ml's YAML schemas).
+AUTHS_BY_KIND = {
+    "blob": ("account_key", "sas", "identity"),
+    "adls_gen2": ("service_principal", "identity"),
+    "file": ("account_key", "sas", "identity"),
+}
+DEFAULT_AUTH = {"blob": "account_key", "adls_gen2": "service_principal", "file": "account_key"}
+_AZ_TYPE = {"blob": "azure_blob", "adls_gen2": "azure_data_lake_gen2", "file": "azure_file"}
+_AZ_SECRET = {"account_key": "account_key", "sas": "sas_token", "service_principal": "client_secret"}
+DEFAULT_RESOURCE_URL = "https://storage.azure.com/"
+
+
+class BrowseNotSupported(ValueError):
+    """This datastore's kind or credential cannot be browsed from the console (yet)."""
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+
+def _from_rest(body: Mapping[str, Any], workspace: str) -> Datastore:
+    p = body.get("properties") or {}
+    dtype = str(p.get("datastoreType") or "")
+    cred = p.get("credentials") or {}
+    system = body.get("systemData") or {}
+    return Datastore(
+        id=str(body["id"]),
+        name=str(body["name"]),
+        workspace=workspace,
+        kind=_KIND.get(dtype, "other"),
+        datastore_type=dtype,
+        account_name=str(p.get("accountName") or ""),
+        container=str(p.get(_CONTAINER_FIELD.get(dtype, "containerName")) or ""),
+        endpoint=str(p.get("endpoint") or ""),
+        protocol=str(p.get("protocol") or ""),
+        auth=_AUTH.get(str(cred.get("credentialsType") or "None"), str(cred.get("credentialsType") or "")),
+        is_default=bool(p.get("isDefault")),
+        description=str(p.get("description") or ""),
+        tags=tuple(sorted((str(k), str(val)) for k, val in (p.get("tags") or {}).items())),
+        tenant_id=str(cred.get("tenantId") or ""),
+        client_id=str(cred.get("clientId") or ""),
+        authority_url=str(cred.get("authorityUrl") or ""),
+        resource_url=str(cred.get("resourceUrl") or ""),
+        identity_access=str(p.get("serviceDataAccessAuthIdentity") or ""),
+        storage_subscription_id=str(p.get("subscriptionId") or ""),
+        storage_resource_group=str(p.get("resourceGroup") or ""),
+        created_on=str(system.get("createdAt") or ""),
+        created_by=str(system.get("createdBy") or ""),
+        modified_on=str(system.get("lastModifiedAt") or ""),
+    )
+
+
+def list_datastores(session: Session, ws: Workspace) -> list[Datastore]:
+    items = session.rest().items(ws.id + "/datastores", API)
+    return sorted((_from_rest(d, ws.name) for d in items), key=lambda d: d.name.lower())
+
+
+def get_datastore(session: Session, ws: Workspace, name: str) -> Datastore:
+    return _from_rest(session.rest().get(f"{ws.id}/datastores/{name}", API), ws.name)
+
+
+def default_datastore(session: Session, ws: Workspace) -> Datastore | None:
+    for d in session.rest().items(ws.id + "/datastores", API, params={"isDefault": "true"}):
+        return _from_rest(d, ws.name)
+    return None
+
+
+# -- browsing ------------------------------------------------------------------------------------
+
+
+def _client_kwargs(session: Session, retry_cls: Any) -> dict[str, Any]:
+    # The storage SDKs' default retry waits 15 s, then 45 s: far too long for a console listing.
+    retry = retry_cls(initial_backoff=1, increment_base=2, retry_total=1, random_jitter_range=1)
+    kwargs: dict[str, Any] = {"retry_policy": retry, "connection_timeout": 10, "read_timeout": 30}
+    if session.cloud.ca_bundle:
+        kwargs["connection_verify"] = session.cloud.ca_bundle
+    return kwargs
+
+
+def _storage_credential(session: Session, ds: Datastore) -> Any:
+    """The credential to read a datastore's storage with; secrets come from listSecrets and stay local."""
+    if ds.auth == "identity":
+        return session.credential
+    if ds.auth not in SECRET_AUTHS:
+        raise BrowseNotSupported(f"browsing a datastore with {ds.auth_label.lower()} credentials is not supported yet")
+    secrets = session.rest().post(ds.id + "/listSecrets", API, body={}) or {}
+    if ds.auth == "account_key":
+        return {"account_name": ds.account_name, "account_key": str(secrets.get("key") or "")}
+    if ds.auth == "sas":
+        from azure.core.credentials import AzureSasCredential
+
+        return AzureSasCredential(str(secrets.get("sasToken") or "").lstrip("?"))
+    from azure.identity import ClientSecretCredential
+
+    extra: dict[str, Any] = {}
+    if session.cloud.ca_bundle:
+        extra["connection_verify"] = session.cloud.ca_bundle
+    return ClientSecretCredential(
+        ds.tenant_id,
+        ds.client_id,
+        str(secrets.get("clientSecret") or ""),
+        authority=ds.authority_url or session.cloud.authority,
+        **extra,
+    )
+
+
+def _normalise_prefix(prefix: str) -> str:
+    parts = [p for p in prefix.replace("\\", "/").split("/") if p and p != "."]
+    return "/".join(parts) + "/" if parts else ""
+
+
+def browse(session: Session, ds: Datastore, prefix: str = "", *, limit: int = 1000) -> StorageListing:
+    """One level of a datastore under ``prefix``: "directories" and files with size and modified time.
+
+    Blob and ADLS Gen2 datastores are listed with the blob API (a "/" delimiter works with and without a
+    hierarchical namespace); Azure Files with the file share API. The storage URL comes from the Cloud.
+    """
+    prefix = _normalise_prefix(prefix)
+    if ds.kind in ("blob", "adls_gen2"):
+        entries, truncated = _browse_blobs(session, ds, prefix, limit)
+    elif ds.kind == "file":
+        entries, truncated = _browse_share(session, ds, prefix, limit)
+    else:
+        raise BrowseNotSupported(f"browsing a {ds.datastore_type or 'this kind of'} datastore is not supported")
+    ordered = sorted(entries, key=lambda e: (not e.is_dir, e.name.lower(), e.name))
+    return StorageListing(datastore=ds.name, prefix=prefix, entries=tuple(ordered), truncated=truncated)
+
+
+def _browse_blobs(session: Session, ds: Datastore, prefix: str, limit: int) -> tuple[list[StorageEntry], bool]:
+    from azure.storage.blob import BlobPrefix, BlobServiceClient, ExponentialRetry
+
+    url = session.cloud.blob_url(ds.account_name, ds.endpoint, ds.protocol)
+    service = BlobServiceClient(
+        url, credential=_storage_credential(session, ds), **_client_kwargs(session, ExponentialRetry)
+    )
+    dirs: dict[str, StorageEntry] = {}
+    files: dict[str, StorageEntry] = {}
+    truncated = False
+    with service:
+        container = service.get_container_client(ds.container)
+        for count, item in enumerate(
+            container.walk_blobs(name_starts_with=prefix or None, include=["metadata"], delimiter="/")
+        ):
+            if count >= limit:
+                truncated = True
+                break
+            name = str(item.name)
+            if name == prefix:  # a zero-length marker blob for the prefix itself
+                continue
+            metadata = getattr(item, "metadata", None) or {}
+            if isinstance(item, BlobPrefix) or str(metadata.get("hdi_isfolder", "")).lower() == "true":
+                path = name if name.endswith("/") else name + "/"  # ADLS Gen2 directories are blobs too
+                dirs[path] = StorageEntry(
+                    name=path[len(prefix) :].rstrip("/"),
+                    path=path,
+                    is_dir=True,
+                    modified=getattr(item, "last_modified", None) or (dirs[path].modified if path in dirs else None),
+                )
+                continue
+            settings = getattr(item, "content_settings", None)
+            files[name] = StorageEntry(
+                name=name[len(prefix) :],
+                path=name,
+                is_dir=False,
+                size=int(item.size or 0),
+                modified=item.last_modified,
+                content_type=str(getattr(settings, "content_type", "") or ""),
+            )
+    return [*dirs.values(), *files.values()], truncated
+
+
+def _browse_share(session: Session, ds: Datastore, prefix: str, limit: int) -> tuple[list[StorageEntry], bool]:
+    from azure.storage.fileshare import ExponentialRetry, ShareDirectoryClient
+
+    kwargs = _client_kwargs(session, ExponentialRetry)
+    if ds.auth == "identity":
+        kwargs["token_intent"] = "backup"  # what Azure Files requires of OAuth callers
+    client = ShareDirectoryClient(
+        session.cloud.file_url(ds.account_name, ds.endpoint, ds.protocol),
+        ds.container,
+        prefix.rstrip("/"),
+        credential=_storage_credential(session, ds),
+        **kwargs,
+    )
+    entries: list[StorageEntry] = []
+    truncated = False
+    with client:
+        for count, item in enumerate(client.list_directories_and_files(include=["timestamps"])):
+            if count >= limit:
+                truncated = True
+                break
+            name = str(item.name)
+            is_dir = bool(getattr(item, "is_directory", False))
+            entries.append(
+                StorageEntry(
+                    name=name,
+                    path=prefix + name + ("/" if is_dir else ""),
+                    is_dir=is_dir,
+                    size=0 if is_dir else int(getattr(item, "size", 0) or 0),
+                    modified=getattr(item, "last_modified", None),
+                )
+            )
+    return entries, truncated
+
+
+# -- actions -------------------------------------------------------------------------------------
+
+
+def _ml(session: Session, t: Target) -> Any:
+    return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
+
+
+def _ws_id(t: Target) -> str:
+    return (
+        f"/subscriptions/{t.subscription_id}/resourceGroups/{t.resource_group}"
+        f"/providers/Microsoft.MachineLearningServices/workspaces/{t.workspace}"
+    )
+
+
+def _guid(value: str, field: str) -> v.FieldError | None:
+    import uuid
+
+    try:
+        uuid.UUID(value or "")
+    except ValueError:
+        return v.FieldError(field, "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+    return None
+
+
+def _dns_suffix(value: str, field: str = "endpoint") -> v.FieldError | None:
+    if value and ("://" in value or "/" in value or value.startswith(".")):
+        return v.FieldError(field, "must be a storage DNS suffix such as core.windows.net, not a URL")
+    return None
+
+
+def _validate_register(kind: str, container_field: str) -> Any:
+    allowed = AUTHS_BY_KIND[kind]
+
+    def validate(p: Mapping[str, Any]) -> None:
+        auth = str(p.get("auth", DEFAULT_AUTH[kind]))
+        errors: list[v.FieldError | None] = [
+            v.datastore_name(str(p.get("name", "")), "name"),
+            v.storage_account(str(p.get("account_name", "")), "account_name"),
+            v.container_name(str(p.get(container_field, "")), container_field),
+            _dns_suffix(str(p.get("endpoint", "") or "")),
+            None if p.get("protocol", "https") in ("https", "http") else v.FieldError("protocol", "must be https"),
+        ]
+        if auth not in allowed:
+            errors.append(v.FieldError("auth", f"must be one of {', '.join(allowed)} for this datastore type"))
+        if auth in SECRET_AUTHS:
+            if not p.get("credential_ref"):
+                errors.append(v.FieldError("credential_ref", f"is required for {auth} auth"))
+            if not isinstance(p.get("secrets"), SecretSource):
+                errors.append(v.FieldError("secrets", f"a secret source is required for {auth} auth"))
+        elif p.get("credential_ref"):
+            errors.append(v.FieldError("credential_ref", "must be empty for identity-based access"))
+        if auth == "service_principal":
+            errors.append(_guid(str(p.get("tenant_id", "")), "tenant_id"))
+            errors.append(_guid(str(p.get("client_id", "")), "client_id"))
+            for url_field in ("authority_url", "resource_url"):
+                if p.get(url_field):
+                    errors.append(v.https_url(str(p[url_field]), url_field))
+        v.check(*errors)
+
+    return validate
+
+
+def _az_register(kind: str, container_field: str) -> Any:
+    def az(t: Target, p: Mapping[str, Any]) -> str:
+        auth = str(p.get("auth", DEFAULT_AUTH[kind]))
+        sets = [
+            f"type={_AZ_TYPE[kind]}",
+            f"account_name={p.get('account_name', '')}",
+            f"{container_field}={p.get(container_field, '')}",
+        ]
+        if auth == "service_principal":
+            sets.append(f"credentials.tenant_id={p.get('tenant_id', '')}")
+            sets.append(f"credentials.client_id={p.get('client_id', '')}")
+        if auth in _AZ_SECRET:
+            sets.append(f"credentials.{_AZ_SECRET[auth]}=<secret:{p.get('credential_ref', '')}>")
+        name = p.get("name", "")
+        return f"az ml datastore create --name {name} --file datastore.yml --set {' '.join(sets)} {ws_args(t)}"
+
+    return az
+
+
+def _secret(p: Mapping[str, Any]) -> str:
+    source: SecretSource = p["secrets"]
+    ref = str(p["credential_ref"])
+    try:
+        value = source.get_secret(ref)
+    except LookupError:
+        raise v.ValidationError([v.FieldError("credential_ref", f"names no stored secret ({ref})")]) from None
+    if not value:
+        raise v.ValidationError([v.FieldError("credential_ref", f"names an empty secret ({ref})")])
+    return value
+
+
+def _credentials(session: Session, p: Mapping[str, Any]) -> Any:
+    from azure.ai.ml.entities import AccountKeyConfiguration, SasTokenConfiguration, ServicePrincipalConfiguration
+
+    auth = p["auth"]
+    if auth == "account_key":
+        return AccountKeyConfiguration(account_key=_secret(p))
+    if auth == "sas":
+        return SasTokenConfiguration(sas_token=_secret(p).lstrip("?"))
+    if auth == "service_principal":
+        return ServicePrincipalConfiguration(
+            tenant_id=p["tenant_id"],
+            client_id=p["client_id"],
+            client_secret=_secret(p),
+            authority_url=p.get("authority_url") or session.cloud.authority,
+            resource_url=p.get("resource_url") or DEFAULT_RESOURCE_URL,
+        )
+    return None  # identity-based: no credentials
+
+
+def _register(session: Session, target: Target, kind: str, p: Mapping[str, Any]) -> Datastore:
+    from azure.ai.ml.entities import AzureBlobDatastore, AzureDataLakeGen2Datastore, AzureFileDatastore
+
+    common: dict[str, Any] = {
+        "name": p["name"],
+        "account_name": p["account_name"],
+        "description": p.get("description") or None,
+        "tags": dict(p.get("tags") or {}),
+        "endpoint": p.get("endpoint") or session.cloud.storage_suffix,
+        "protocol": p.get("protocol") or "https",
+        "credentials": _credentials(session, p),
+    }
+    entity: Any
+    if kind == "blob":
+        entity = AzureBlobDatastore(container_name=p["container_name"], **common)
+    elif kind == "adls_gen2":
+        entity = AzureDataLakeGen2Datastore(filesystem=p["filesystem"], **common)
+    else:
+        entity = AzureFileDatastore(file_share_name=p["file_share_name"], **common)
+    _ml(session, target).datastores.create_or_update(entity)
+    body = session.rest().get(f"{_ws_id(target)}/datastores/{p['name']}", API)
+    return _from_rest(body, target.workspace)
+
+
+@operation(
+    "datastore.register_blob",
+    "Register Blob datastore",
+    az=_az_register("blob", "container_name"),
+    validate=_validate_register("blob", "container_name"),
+)
+def register_blob(
+    session: Session,
+    target: Target,
+    *,
+    name: str,
+    account_name: str,
+    container_name: str,
+    auth: str = "account_key",
+    credential_ref: str = "",
+    secrets: SecretSource | None = None,
+    endpoint: str = "",
+    protocol: str = "https",
+    description: str = "",
+    tags: Mapping[str, str] | None = None,
+) -> Datastore:
+    """Register a blob container; account key or SAS read from ``secrets`` by ``credential_ref``."""
+    return _register(session, target, "blob", locals())
+
+
+@operation(
+    "datastore.register_adls_gen2",
+    "Register ADLS Gen2 datastore",
+    az=_az_register("adls_gen2", "filesystem"),
+    validate=_validate_register("adls_gen2", "filesystem"),
+)
+def register_adls_gen2(
+    session: Session,
+    target: Target,
+    *,
+    name: str,
+    account_name: str,
+    filesystem: str,
+    auth: str = "service_principal",
+    credential_ref: str = "",
+    secrets: SecretSource | None = None,
+    tenant_id: str = "",
+    client_id: str = "",
+    authority_url: str = "",
+    resource_url: str = "",
+    endpoint: str = "",
+    protocol: str = "https",
+    description: str = "",
+    tags: Mapping[str, str] | None = None,
+) -> Datastore:
+    """Register an ADLS Gen2 filesystem; a service principal's secret read from ``secrets``, or identity-based."""
+    return _register(session, target, "adls_gen2", locals())
+
+
+@operation(
+    "datastore.register_file",
+    "Register Azure Files datastore",
+    az=_az_register("file", "file_share_name"),
+    validate=_validate_register("file", "file_share_name"),
+)
+def register_file(
+    session: Session,
+    target: Target,
+    *,
+    name: str,
+    account_name: str,
+    file_share_name: str,
+    auth: str = "account_key",
+    credential_ref: str = "",
+    secrets: SecretSource | None = None,
+    endpoint: str = "",
+    protocol: str = "https",
+    description: str = "",
+    tags: Mapping[str, str] | None = None,
+) -> Datastore:
+    """Register an Azure file share; account key or SAS read from ``secrets`` by ``credential_ref``."""
+    return _register(session, target, "file", locals())
+
+
+def _check_target_name(target: Target) -> None:
+    v.check(v.datastore_name(target.name, "name"))
+
+
+@operation(
+    "datastore.set_default",
+    "Set default datastore",
+    # No `az ml` verb sets the default; the console sends PUT properties.isDefault=true.
+    az=lambda t, p: (
+        f"az ml datastore show --name {t.name} {ws_args(t)}  # no az ml verb sets the default: "
+        "the console re-sends the datastore with properties.isDefault=true"
+    ),
+)
+def set_default(session: Session, target: Target) -> Datastore:
+    """Make the datastore the workspace default (Azure clears the flag on the previous one)."""
+    _check_target_name(target)
+    ops = _ml(session, target).datastores
+    scope = {"resource_group_name": target.resource_group, "workspace_name": target.workspace}
+    # azure-ai-ml's entities do not model isDefault (its serializer drops the read-only field), so re-send the
+    # service's own resource as JSON, secrets included as Azure requires on PUT, with the flag set.
+    raw = ops._operation.get(name=target.name, **scope)
+    ops._fetch_and_populate_secret(raw)
+    props = dict(raw.as_dict().get("properties") or {})
+    props["isDefault"] = True
+    ops._operation.create_or_update(name=target.name, body={"properties": props}, skip_validation=True, **scope)
+    return _from_rest(session.rest().get(f"{_ws_id(target)}/datastores/{target.name}", API), target.workspace)
+
+
+@operation(
+    "datastore.unregister",
+    "Unregister datastore",
+    az=lambda t, p: f"az ml datastore delete --name {t.name} {ws_args(t)}",
+    destructive=True,
+)
+def unregister(session: Session, target: Target) -> None:
+    """Remove the datastore's registration from the workspace; the data in storage is untouched."""
+    _check_target_name(target)
+    _ml(session, target).datastores.delete(target.name)
