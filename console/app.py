@@ -1,4 +1,4 @@
-"""The app shell: context header, the screens, footer keys, clean quit.
+"""The app shell: context header, screens with history, `:` commands, `/` filter, `?` help, palette.
 
 The first frame is drawn before any Azure SDK loads: connecting (and, for the demo, starting the
 embedded emulator) happens in a thread worker after mount.
@@ -7,16 +7,22 @@ embedded emulator) happens in a thread worker after mount.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.reactive import reactive
+from textual.screen import Screen
 
-from screens.widgets.context_bar import Context, ContextBar
-from screens.workspaces import WorkspacesScreen
+from screens.modals import HelpScreen
+from screens.widgets.context_bar import Context
+from screens.widgets.prompt import Prompt
 from themes import STYLESHEET
+
+from .commands import COMMANDS, CommandError, complete, parse
 
 if TYPE_CHECKING:
     from services.models import Workspace
@@ -25,34 +31,118 @@ if TYPE_CHECKING:
 Connect = Callable[[], "Session"]
 
 
+def _screen_for(name: str, argument: str) -> Screen[Any]:
+    # Imported here so the first frame needs only the workspace screen.
+    if name == "workspaces":
+        from screens.workspaces import WorkspacesScreen
+
+        return WorkspacesScreen(argument)
+    if name == "compute":
+        from screens.compute import ComputeScreen
+
+        return ComputeScreen(argument)
+    if name == "sizes":
+        from screens.compute import SizesScreen
+
+        return SizesScreen(argument)
+    if name == "datastores":
+        from screens.datastores import DatastoresScreen
+
+        return DatastoresScreen(argument)
+    if name == "jobs":
+        from screens.jobs import JobsScreen
+
+        return JobsScreen(argument)
+    if name == "deployments":
+        from screens.deployments import DeploymentsScreen
+
+        return DeploymentsScreen(argument)
+    if name == "metrics":
+        from screens.metrics import MetricsScreen
+
+        return MetricsScreen(argument)
+    raise CommandError(f"no screen for :{name}")
+
+
+class CommandsProvider(Provider):
+    """The command palette, from the same list as `:` command mode."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        app = self.app
+        assert isinstance(app, AzmlApp)
+        for command in COMMANDS:
+            text = f":{command.name}"
+            score = max(matcher.match(text), matcher.match(command.help))
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), _runner(app, command.name), help=command.help)
+
+
+def _runner(app: AzmlApp, name: str) -> Callable[[], None]:
+    return lambda: app.run_command(name)
+
+
 class AzmlApp(App[int]):
     TITLE = "azml"
     CSS_PATH = str(STYLESHEET)
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = {CommandsProvider}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("colon", "command", ":cmd", id="app.command"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("escape", "go_back", "Back", show=False, id="app.back"),
         Binding("ctrl+c", "ignore_ctrl_c", "", show=False, id="app.ctrl_c", priority=True),
     ]
 
-    def __init__(self, connect: Connect, *, profile: str, read_only: bool = False, production: bool = False) -> None:
+    context: reactive[Context] = reactive(Context)
+
+    def __init__(
+        self,
+        connect: Connect,
+        *,
+        profile: str,
+        read_only: bool = False,
+        production: bool = False,
+        refresh_interval: float = 30.0,
+        default_workspace: str = "",
+        initial: str = "",
+    ) -> None:
         super().__init__()
         self._connect = connect
         self.session: Session | None = None
-        self.context_bar = ContextBar()
-        self.context_bar.context = Context(profile=profile, read_only=read_only, production=production)
+        self.workspace: Workspace | None = None
         self.read_only = read_only
+        self.production = production
+        self.refresh_interval = refresh_interval
+        self.default_workspace = default_workspace
+        self.paused = False
+        self._initial = initial
+        self.prompt = Prompt(id="prompt")
+        self.set_reactive(
+            AzmlApp.context,
+            Context(
+                profile=profile,
+                read_only=read_only,
+                production=production,
+                auto_refresh=self._auto_label(),
+            ),
+        )
 
-    def get_default_screen(self) -> WorkspacesScreen:
-        return WorkspacesScreen()
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return _screen_for("workspaces", "")
 
     def on_mount(self) -> None:
-        self.screen.mount(self.context_bar, before=0)
+        self.prompt.completer = complete
         self.connect()
 
     def on_screen_resume(self) -> None:
-        if self.context_bar.parent is not self.screen:
-            self.context_bar.remove()
-            self.screen.mount(self.context_bar, before=0)
+        pass
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect(self) -> None:
@@ -70,31 +160,129 @@ class AzmlApp(App[int]):
 
     def _connected(self, session: Session, subscriptions: list[str]) -> None:
         self.session = session
+        self.read_only = self.read_only or session.read_only
+        self.production = self.production or session.production
         self.update_context(
             subscription=subscriptions[0] if subscriptions else "",
             subscriptions=len(subscriptions),
             status="",
-            read_only=session.read_only or self.read_only,
-            production=session.production,
+            read_only=self.read_only,
+            production=self.production,
         )
-        screen = self.screen
-        if isinstance(screen, WorkspacesScreen):
-            screen.action_refresh()
+        for screen in self.screen_stack:
+            connected = getattr(screen, "connected", None)
+            if callable(connected):
+                connected()
+        if self._initial:
+            initial, self._initial = self._initial, ""
+            self.run_command(initial)
 
     def _connect_failed(self, message: str) -> None:
         self.update_context(status="not connected")
         self.notify(message, title="Connecting", severity="error", timeout=15)
 
+    # -- context --------------------------------------------------------------------------------
+
     def update_context(self, **changes: object) -> None:
-        self.context_bar.context = self.context_bar.context.with_(**changes)
+        self.context = self.context.with_(**changes)
+
+    def _auto_label(self) -> str:
+        if not self.refresh_interval:
+            return "off"
+        return "paused" if self.paused else f"{self.refresh_interval:g}s"
 
     def mark_refreshed(self) -> None:
         self.update_context(refreshed=time.strftime("%H:%M:%S"))
 
-    def choose_workspace(self, workspace: Workspace) -> None:
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.update_context(auto_refresh=self._auto_label())
+        self.notify("Auto-refresh paused (p resumes)" if self.paused else "Auto-refresh on", timeout=3)
+
+    def choose_workspace(self, workspace: Workspace, quiet: bool = False) -> None:
+        changed = self.workspace is None or self.workspace.key != workspace.key
+        self.workspace = workspace
         self.update_context(workspace=workspace.name)
-        self.notify(f"Workspace {workspace.name} ({workspace.location})", title="Workspace")
+        if not quiet:
+            self.notify(f"Workspace {workspace.name} ({workspace.location})", title="Workspace", timeout=3)
+        if changed:
+            for screen in self.screen_stack:
+                if getattr(screen, "WORKSPACE_SCOPED", False):
+                    screen.connected()  # type: ignore[attr-defined]
+
+    # -- commands, prompt, help, navigation -----------------------------------------------------
+
+    def open_prompt(self, mode: str, value: str = "") -> None:
+        if self.prompt.parent is not self.screen:
+            if self.prompt.parent is not None:
+                self.prompt.remove()
+            self.screen.mount(self.prompt)
+            self.call_after_refresh(self.prompt.open, mode, value)
+        else:
+            self.prompt.open(mode, value)
+
+    def action_command(self) -> None:
+        self.open_prompt(":")
+
+    def on_prompt_done(self, event: Prompt.Done) -> None:
+        table = self.screen.query("#table")
+        if table:
+            table.first().focus()
+        if event.cancelled:
+            return
+        if event.mode == ":":
+            self.run_command(event.value)
+        elif event.mode == "/":
+            apply = getattr(self.screen, "apply_filter", None)
+            if callable(apply):
+                apply(event.value)
+
+    def run_command(self, text: str) -> None:
+        try:
+            parsed = parse(text)
+        except CommandError as e:
+            self.notify(str(e), title="Command", severity="error")
+            return
+        name = parsed.command.name
+        if name == "quit":
+            self.exit(0)
+            return
+        if name == "help":
+            self.action_help()
+            return
+        if name == "workspaces" and parsed.argument and self.session is not None:
+            # `:ws NAME` chooses without leaving the current screen when it is already loaded
+            from screens.workspaces import WorkspacesScreen
+
+            screen = self.screen
+            if isinstance(screen, WorkspacesScreen) and screen.models:
+                screen.argument = parsed.argument
+                screen._apply(dict(screen.models))
+                return
+        self.push_screen(_screen_for(name, parsed.argument))
+
+    def action_go_back(self) -> None:
+        if self.prompt.has_class("-open"):
+            self.prompt.action_cancel()
+            return
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        screen = self.screen
+        keys: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or key in seen:
+                continue
+            seen.add(key)
+            keys.append((self.get_key_display(binding), binding.description))
+        keys += [("ctrl+p", "Command palette"), ("esc", "Back")]
+        commands = [(f":{c.name}" + (f" [{c.argument}]" if c.argument else ""), c.help) for c in COMMANDS]
+        title = getattr(screen, "TITLE", "") or "azml"
+        self.push_screen(HelpScreen(title, keys, commands))
 
     def action_ignore_ctrl_c(self) -> None:
         # An ops console must not vanish on a stray ctrl+c (a common k9s complaint).
-        self.notify("Press q to quit.", timeout=3)
+        self.notify("Press q (or :q) to quit.", timeout=3)

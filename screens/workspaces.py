@@ -1,120 +1,92 @@
-"""Workspaces across every subscription the profile can see."""
+"""Workspaces across every subscription the profile can see; enter makes one the current workspace."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.binding import Binding, BindingType
 
+from screens.base import ResourceScreen
+from screens.widgets.table import Cell, Column
 from services.models import Workspace
 
 if TYPE_CHECKING:
     from services.session import Session
 
-COLUMNS = [
-    ("name", "Name"),
-    ("location", "Location"),
-    ("resource_group", "Resource group"),
-    ("subscription", "Subscription"),
-    ("sku", "SKU"),
-    ("network", "Public network"),
-]
 
-
-class WorkspacesScreen(Screen[None]):
-    BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="workspaces.refresh"),
-        Binding("enter", "select", "Use workspace", id="workspaces.select", show=True),
+class WorkspacesScreen(ResourceScreen[Workspace]):
+    TITLE = "Workspaces"
+    WORKSPACE_SCOPED = False
+    STATE_COLUMN = ""
+    COLUMNS: ClassVar[Sequence[Column]] = (
+        Column("name", "Name", flex=True, min_width=12),
+        Column("location", "Location", max_width=16),
+        Column("resource_group", "Resource group", max_width=22),
+        Column("subscription", "Subscription", max_width=24),
+        Column("network", "Public net", max_width=10),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose", "Use", id="workspaces.choose"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(name="workspaces")
-        self.rows: dict[str, Workspace] = {}
+    def __init__(self, argument: str = "") -> None:
+        super().__init__(argument)
+        self.subscription_names: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Static("Workspaces", classes="screen-title")
-        yield DataTable(id="workspaces-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="workspaces-status", classes="status-line")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        if self.session is not None:
-            self.action_refresh()
-
-    @property
-    def session(self) -> Session | None:
-        return getattr(self.app, "session", None)
-
-    def action_refresh(self) -> None:
-        if self.session is None:
-            return
-        self.query_one("#workspaces-status", Static).update("loading…")
-        self.load()
-
-    @work(thread=True, exclusive=True, group="workspaces", exit_on_error=False)
-    def load(self) -> None:
+    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Workspace]:
         from services import workspaces
 
-        session = self.session
-        assert session is not None
-        try:
-            subs = {s.id: s.name for s in workspaces.list_subscriptions(session)}
-            items = workspaces.list_workspaces(session, list(subs))
-        except Exception as e:  # shown where it happened, never as a traceback
-            from services.errors import describe
+        self.subscription_names = {s.id: s.name for s in workspaces.list_subscriptions(session)}
+        items = workspaces.list_workspaces(session, list(self.subscription_names) or None)
+        return {w.key: w for w in items}
 
-            self.app.call_from_thread(self._failed, describe(e))
-            return
-        self.app.call_from_thread(self._show, items, subs)
+    def cells(self, w: Workspace) -> Sequence[Cell]:
+        sub = self.subscription_names.get(w.subscription_id, w.subscription_id)
+        return (w.name, w.location, w.resource_group, sub, w.public_network_access)
 
-    def _failed(self, message: str) -> None:
-        self.query_one("#workspaces-status", Static).update(f"error: {message}")
-        self.notify(message, title="Workspaces", severity="error")
+    def describe_fields(self, w: Workspace) -> list[tuple[str, str]]:
+        return [
+            ("Name", w.name),
+            ("Id", w.id),
+            ("Subscription", f"{self.subscription_names.get(w.subscription_id, '')} ({w.subscription_id})"),
+            ("Resource group", w.resource_group),
+            ("Region", w.location),
+            ("SKU", w.sku),
+            ("Public network access", w.public_network_access),
+            ("Storage account", w.storage_account),
+            ("Key vault", w.key_vault),
+            ("Container registry", w.container_registry),
+            ("Application Insights", w.application_insights),
+            ("Description", w.description),
+            ("Tags", ", ".join(f"{k}={v}" for k, v in w.tags)),
+        ]
 
-    def _show(self, items: list[Workspace], subs: dict[str, str]) -> None:
-        table: DataTable[Any] = self.query_one(DataTable)
-        new = {w.key: w for w in items}
-        with self.app.batch_update():
-            for key in [k for k in self.rows if k not in new]:
-                table.remove_row(key)
-            for key, w in new.items():
-                cells = [
-                    w.name,
-                    w.location,
-                    w.resource_group,
-                    subs.get(w.subscription_id, w.subscription_id),
-                    w.sku,
-                    w.public_network_access,
-                ]
-                if key in self.rows:
-                    for (col, _), value in zip(COLUMNS, cells, strict=True):
-                        table.update_cell(key, col, value)
-                else:
-                    table.add_row(*cells, key=key)
-        self.rows = new
-        self.query_one("#workspaces-status", Static).update(f"{len(items)} workspaces in {len(subs)} subscriptions")
-        refresh = getattr(self.app, "mark_refreshed", None)
-        if refresh:
-            refresh()
+    def _apply(self, models: dict[str, Workspace]) -> None:
+        super()._apply(models)
+        if self.argument:
+            wanted = self.argument.lower()
+            match = next((w for w in models.values() if w.name.lower() == wanted), None)
+            if match is None:
+                self.notify(f"No workspace named {self.argument!r}", severity="error")
+            else:
+                self.table.move_cursor(match.key)
+                self._choose(match)
+            self.argument = ""
+        elif getattr(self.app, "workspace", None) is None and models:
+            default = getattr(self.app, "default_workspace", "") or ""
+            first = next((w for w in models.values() if w.name.lower() == default.lower()), None)
+            self._choose(first or sorted(models.values(), key=lambda w: w.name)[0], quiet=True)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self._choose(event.row_key.value)
+    def action_choose(self) -> None:
+        model = self.current()
+        if model is not None:
+            self._choose(model)
 
-    def action_select(self) -> None:
-        table: DataTable[Any] = self.query_one(DataTable)
-        if not self.rows or table.cursor_row < 0:
-            return
-        self._choose(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+    def open(self, key: str) -> None:
+        self.action_choose()
 
-    def _choose(self, key: str | None) -> None:
-        if key in self.rows:
-            choose = getattr(self.app, "choose_workspace", None)
-            if choose and key is not None:
-                choose(self.rows[key])
+    def _choose(self, workspace: Workspace, quiet: bool = False) -> None:
+        choose = getattr(self.app, "choose_workspace", None)
+        if callable(choose):
+            choose(workspace, quiet=quiet)

@@ -1,18 +1,23 @@
-"""The app shell on the demo wiring: context header, workspace rows from the emulator, clean quit."""
+"""The app shell on the demo wiring: context header, workspace rows from the emulator, commands,
+help, history, clean quit."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from console.app import AzmlApp
 from console.demo import DemoBackend
+from screens.widgets.context_bar import render_context
 from screens.workspaces import WorkspacesScreen
 
 
-async def _wait_for(predicate, pilot, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate: Callable[[], Any], pilot: Any, timeout: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
@@ -30,23 +35,25 @@ def test_demo_shell_shows_context_and_workspaces_then_quits() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             screen = app.screen
             assert isinstance(screen, WorkspacesScreen)
-            await _wait_for(lambda: bool(screen.rows), pilot)
+            await wait_for(lambda: bool(screen.models) and app.workspace is not None, pilot)
             emu = backend.emulator
             assert emu is not None
-            assert {w.name for w in screen.rows.values()} == {w["name"] for w in emu.estate.workspaces()}
-            ctx = app.context_bar.context
+            names = {w.name for w in screen.models.values()}
+            assert names == {w["name"] for w in emu.estate.workspaces()}
+            ctx = app.context
             assert ctx.profile == "demo"
             assert ctx.subscriptions == len(emu.subscription_ids)
             assert ctx.subscription in {s["displayName"] for s in emu.estate.subscriptions}
-            assert ctx.refreshed
-            rendered = str(app.context_bar.render())
+            assert ctx.refreshed and ctx.workspace in names
+            rendered = str(render_context(ctx))
             assert "demo" in rendered and ctx.subscription in rendered
             await pilot.press("ctrl+c")  # must not quit
             await pilot.pause(0.1)
             assert app.is_running
-            await pilot.press("enter")
+            await pilot.press("down", "enter")
             await pilot.pause(0.1)
-            assert app.context_bar.context.workspace in {w.name for w in screen.rows.values()}
+            assert app.workspace is not None and app.workspace.key == screen.table.cursor_key
+            assert app.context.workspace == app.workspace.name
             await pilot.press("q")
             await pilot.pause(0.1)
         assert not app.is_running
@@ -59,10 +66,8 @@ def test_demo_shell_shows_context_and_workspaces_then_quits() -> None:
 
 
 def test_first_frame_imports_no_azure_sdk() -> None:
-    import subprocess
-
     code = (
-        "import sys, console.app, console.demo, console.cli; "
+        "import sys, console.app, console.demo, console.cli, screens.workspaces; "
         "bad = sorted(m for m in sys.modules if m.startswith(('azure.ai', 'azure.mgmt', 'azure.monitor')));"
         "print(','.join(bad))"
     )

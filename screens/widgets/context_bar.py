@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widgets import Static
 
 
@@ -19,35 +18,56 @@ class Context:
     production: bool = False
     status: str = "connecting…"
     refreshed: str = ""
+    auto_refresh: str = ""  # "30s", "paused", ""
 
     def with_(self, **changes: object) -> Context:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+def render_context(c: Context) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("azml", style="bold")
+    text.append(f" │ {c.profile or '-'}")
+    if c.production:
+        text.append(" ")
+        text.append(" PRODUCTION ", style="bold reverse")
+    if c.read_only:
+        text.append(" ")
+        text.append(" READ-ONLY ", style="bold reverse")
+    if c.subscription:
+        more = f" (+{c.subscriptions - 1})" if c.subscriptions > 1 else ""
+        text.append(f" │ {c.subscription}{more}")
+    if c.workspace:
+        text.append(f" │ ws {c.workspace}")
+    if c.status:
+        text.append(f" │ {c.status}")
+    if c.refreshed:
+        text.append(f" │ {c.refreshed}")
+    if c.auto_refresh:
+        text.append(f" │ auto {c.auto_refresh}")
+    return text
+
+
 class ContextBar(Static):
-    context: reactive[Context] = reactive(Context, layout=False)
+    """Shows the app's `context` reactive; every screen composes one."""
 
-    def render(self) -> Text:
-        c = self.context
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("azml", style="bold")
-        text.append(f" │ {c.profile or '-'}")
-        if c.subscription:
-            more = f" (+{c.subscriptions - 1})" if c.subscriptions > 1 else ""
-            text.append(f" │ {c.subscription}{more}")
-        if c.workspace:
-            text.append(f" │ ws {c.workspace}")
-        if c.production:
-            text.append(" │ ")
-            text.append("PRODUCTION", style="bold reverse")
-        if c.read_only:
-            text.append(" │ ")
-            text.append("READ-ONLY", style="bold reverse")
-        if c.status:
-            text.append(f" │ {c.status}")
-        if c.refreshed:
-            text.append(f" │ refreshed {c.refreshed}")
-        return text
+    DEFAULT_CSS = """
+    ContextBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        padding: 0 1;
+    }
+    ContextBar.-production {
+        background: $error;
+        color: $text;
+    }
+    """
 
-    def watch_context(self, old: Context, new: Context) -> None:
-        self.set_class(new.production, "-production")
+    def on_mount(self) -> None:
+        self.watch(self.app, "context", self._show, init=True)
+
+    def _show(self, context: Context) -> None:
+        self.set_class(context.production, "-production")
+        self.update(render_context(context))

@@ -1,0 +1,373 @@
+"""The list screen every resource view is built on.
+
+A keyed table fed by a thread worker (never the UI thread), updated by diff; `/` filters, `s` sorts,
+`d` describes, `y` copies the id; refresh on `r` and on the app's auto-refresh interval, only while
+this screen is the visible one. Failed loads keep the rows and mark them stale. Actions show their
+plan and `az ml` equivalent, then run in a worker while the row shows what is happening.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from screens.modals import ConfirmScreen, DetailScreen, Plan
+from screens.widgets.context_bar import ContextBar
+from screens.widgets.table import Cell, Column, KeyedTable
+
+if TYPE_CHECKING:
+    from services.models import Workspace
+    from services.session import Session
+
+M = TypeVar("M")
+
+_STATE_STYLES = {
+    "running": "green",
+    "succeeded": "green",
+    "completed": "green",
+    "steady": "green",
+    "enabled": "green",
+    "idle": "cyan",
+    "stopped": "dim",
+    "canceled": "dim",
+    "failed": "bold red",
+    "unusable": "bold red",
+    "preempted": "yellow",
+    "queued": "yellow",
+    "preparing": "yellow",
+    "resizing": "yellow",
+    "starting": "yellow",
+    "stopping": "yellow",
+    "creating": "yellow",
+    "updating": "yellow",
+    "deleting": "yellow",
+    "cancelrequested": "yellow",
+    "notstarted": "dim",
+}
+
+
+def state_text(state: str) -> Text:
+    """A state word with a colour that survives 16 colours; NO_COLOR still shows the word."""
+    return Text(state, style=_STATE_STYLES.get(state.lower().replace(" ", ""), ""))
+
+
+def short_id(resource_id: str) -> str:
+    return resource_id.rsplit("/", 1)[-1] if resource_id else ""
+
+
+class ResourceScreen(Screen[None], Generic[M]):
+    TITLE: ClassVar[str] = ""
+    COLUMNS: ClassVar[Sequence[Column]] = ()
+    STATE_COLUMN: ClassVar[str] = "state"
+    WORKSPACE_SCOPED: ClassVar[bool] = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh", id="list.refresh"),
+        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("s", "sort", "Sort", id="list.sort"),
+        Binding("d", "describe", "Describe", id="list.describe"),
+        Binding("y", "copy", "Copy id", show=False, id="list.copy"),
+        Binding("p", "pause", "Pause", show=False, id="list.pause"),
+    ]
+
+    def __init__(self, argument: str = "") -> None:
+        super().__init__()
+        self.argument = argument
+        self.models: dict[str, M] = {}
+        self.pending: dict[str, str] = {}  # row key → what an action is doing to it
+        self.loaded_at = 0.0
+        self.loading = False
+        self.stale = False
+        self.error = ""
+        self._sort_index = -1
+        self.loads = 0
+
+    # -- what a subclass provides ---------------------------------------------------------------
+
+    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, M]:
+        """Load the models (runs in a thread). Keys are stable ids (lower-cased resource ids)."""
+        raise NotImplementedError
+
+    def cells(self, model: M) -> Sequence[Cell]:
+        raise NotImplementedError
+
+    def describe_fields(self, model: M) -> list[tuple[str, str]]:
+        return [(k, str(v)) for k, v in vars(model).items()] if hasattr(model, "__dict__") else []
+
+    def model_id(self, model: M) -> str:
+        return str(getattr(model, "id", ""))
+
+    def model_name(self, model: M) -> str:
+        return str(getattr(model, "name", ""))
+
+    def subtitle(self) -> str:
+        return ""
+
+    def include(self, model: M) -> bool:
+        """A screen-level toggle (e.g. GPU only) on top of the `/` text filter."""
+        return True
+
+    # -- composition ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar()
+        yield Static(self.TITLE, id="screen-title", classes="screen-title")
+        yield KeyedTable(self.COLUMNS, id="table")
+        yield Static("", id="status", classes="status-line")
+        yield Footer()
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one("#table", KeyedTable)
+
+    @property
+    def session(self) -> Session | None:
+        return getattr(self.app, "session", None)
+
+    @property
+    def workspace(self) -> Workspace | None:
+        return getattr(self.app, "workspace", None)
+
+    def on_mount(self) -> None:
+        self._update_title()
+        self.table.focus()
+        self.set_interval(1.0, self._tick_refresh)
+        if self.session is not None:
+            self.action_refresh()
+        else:
+            self._status("waiting for the connection…")
+
+    def on_screen_resume(self) -> None:
+        self._update_title()
+        if self.session is not None and not self.loading and self._due():
+            self.action_refresh()
+
+    def _update_title(self) -> None:
+        ws = self.workspace
+        parts = [self.TITLE]
+        if self.WORKSPACE_SCOPED and ws is not None:
+            parts.append(f"{ws.name} ({ws.location})")
+        sub = self.subtitle()
+        if sub:
+            parts.append(sub)
+        self.query_one("#screen-title", Static).update(" · ".join(parts))
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def _interval(self) -> float:
+        return float(getattr(self.app, "refresh_interval", 0) or 0)
+
+    def _due(self) -> bool:
+        interval = self._interval()
+        return bool(interval) and time.monotonic() - self.loaded_at >= interval
+
+    def _tick_refresh(self) -> None:
+        if self.app.screen is not self or getattr(self.app, "paused", False) or self.loading:
+            return
+        if self.session is not None and (self.loaded_at == 0.0 or self._due()):
+            self.action_refresh()
+
+    def connected(self) -> None:
+        """The app has a session now (or a different workspace)."""
+        self.models = {}
+        self.table.set_rows({})
+        self._update_title()
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        if self.WORKSPACE_SCOPED and self.workspace is None:
+            self._status("choose a workspace first (:workspaces, enter)")
+            return
+        self.loading = True
+        self._status("loading…" if not self.models else self._summary() + " · refreshing…")
+        self._load(session, self.workspace)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self, session: Session, workspace: Workspace | None) -> None:
+        worker = get_current_worker()
+        try:
+            models = dict(self.fetch(session, workspace))
+        except Exception as e:
+            from services.errors import describe
+
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._failed, describe(e))
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply, models)
+
+    def _apply(self, models: dict[str, M]) -> None:
+        self.loading = False
+        self.stale = False
+        self.error = ""
+        self.loads += 1
+        self.models = models
+        self.loaded_at = time.monotonic()
+        self._render_rows()
+        mark = getattr(self.app, "mark_refreshed", None)
+        if callable(mark):
+            mark()
+
+    def _render_rows(self) -> None:
+        rows: dict[str, Sequence[Cell]] = {}
+        state_index = next((i for i, c in enumerate(self.COLUMNS) if c.key == self.STATE_COLUMN), None)
+        for key, model in self.models.items():
+            if not self.include(model):
+                continue
+            cells = list(self.cells(model))
+            if key in self.pending and state_index is not None:
+                cells[state_index] = Text(self.pending[key] + "…", style="bold yellow")
+            rows[key] = cells
+        with self.app.batch_update():
+            self.table.set_rows(rows)
+        self._status(self._summary())
+
+    def _failed(self, message: str) -> None:
+        self.loading = False
+        self.error = message
+        self.stale = bool(self.models)
+        self.loaded_at = time.monotonic()  # back off until the next interval
+        if self.stale:
+            self._status(f"STALE (last update failed): {message}")
+        else:
+            self._status(f"error: {message}")
+        self.notify(message, title=self.TITLE, severity="error", timeout=10)
+
+    def _summary(self) -> str:
+        shown, total = self.table.visible_count, self.table.row_count
+        text = f"{total} {self.TITLE.lower()}" if shown == total else f"{shown} of {total} {self.TITLE.lower()}"
+        if self.table.filter_text:
+            text += f" · filter {self.table.filter_text!r}"
+        if self.table.filter_error:
+            text += f" · {self.table.filter_error}"
+        return text
+
+    def _status(self, text: str) -> None:
+        self.query_one("#status", Static).update(Text(text))
+
+    # -- list keys ------------------------------------------------------------------------------
+
+    def current(self) -> M | None:
+        key = self.table.cursor_key
+        return self.models.get(key) if key else None
+
+    def action_filter(self) -> None:
+        opener = getattr(self.app, "open_prompt", None)
+        if callable(opener):
+            opener("/", self.table.filter_text)
+
+    def apply_filter(self, text: str) -> None:
+        self.table.set_filter(text)
+        self._status(self._summary())
+
+    def action_sort(self) -> None:
+        columns = list(self.COLUMNS)
+        if not columns:
+            return
+        current = self.table.sort_column
+        if current is not None and not self.table.sort_reverse:
+            self.table.sort_by(current, reverse=True)
+        else:
+            index = (columns.index(next(c for c in columns if c.key == current)) + 1) if current else 0
+            if index >= len(columns):
+                self.table.sort_by(None)
+                self.notify("Unsorted", timeout=2)
+                return
+            self.table.sort_by(columns[index].key, reverse=False)
+        direction = "descending" if self.table.sort_reverse else "ascending"
+        label = next((c.label for c in columns if c.key == self.table.sort_column), "")
+        self.notify(f"Sorted by {label}, {direction}", timeout=2)
+
+    def action_describe(self) -> None:
+        model = self.current()
+        if model is None:
+            return
+        self.app.push_screen(DetailScreen(self.model_name(model), self.describe_fields(model), self.model_id(model)))
+
+    def action_copy(self) -> None:
+        model = self.current()
+        if model is not None:
+            self.app.copy_to_clipboard(self.model_id(model))
+            self.notify("Copied the id to the clipboard", timeout=3)
+
+    def action_pause(self) -> None:
+        toggle = getattr(self.app, "toggle_pause", None)
+        if callable(toggle):
+            toggle()
+
+    def on_keyed_table_selected(self, event: KeyedTable.Selected) -> None:
+        self.open(event.key)
+
+    def open(self, key: str) -> None:
+        """Enter on a row: by default, describe it."""
+        self.action_describe()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def act(
+        self,
+        operation: str,
+        target: Any,
+        params: Mapping[str, Any],
+        runner: Callable[[], object],
+        *,
+        key: str | None,
+        doing: str,
+        done: str,
+        details: Sequence[str] = (),
+        confirm_text: str = "",
+    ) -> None:
+        """Show the plan (with the `az ml` equivalent), then run `runner` in a worker."""
+        from services import mutations
+
+        op = mutations.registry()[operation]
+        if getattr(self.app, "read_only", False):
+            self.notify(f"{op.title} is disabled: the profile is read-only.", title="Read-only", severity="warning")
+            return
+        production = bool(getattr(self.app, "production", False))
+        needs_typing = confirm_text or (target.name if (op.destructive or production) else "")
+        plan = Plan(
+            title=op.title,
+            target=target.describe(),
+            az=mutations.az_command(operation, target, params),
+            confirm_text=needs_typing,
+            details=tuple(details),
+        )
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                if key:
+                    self.pending[key] = doing
+                    self._render_rows()
+                self._run_action(op.title, runner, key, done)
+
+        self.app.push_screen(ConfirmScreen(plan), callback=confirmed)
+
+    @work(thread=True, group="actions", exit_on_error=False)
+    def _run_action(self, title: str, runner: Callable[[], object], key: str | None, done: str) -> None:
+        try:
+            runner()
+        except Exception as e:
+            from services.errors import describe
+
+            self.app.call_from_thread(self._action_finished, title, key, f"{title} failed: {describe(e)}", True)
+            return
+        self.app.call_from_thread(self._action_finished, title, key, done, False)
+
+    def _action_finished(self, title: str, key: str | None, message: str, failed: bool) -> None:
+        if key:
+            self.pending.pop(key, None)
+        self.notify(message, title=title, severity="error" if failed else "information", timeout=10 if failed else 5)
+        self.action_refresh()

@@ -1,0 +1,72 @@
+"""The bottom prompt: `:` command mode and `/` filter, one Input that appears on demand."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+
+class Prompt(Input):
+    """An Input that reports submission or cancellation with the mode it was opened in."""
+
+    DEFAULT_CSS = """
+    Prompt {
+        dock: bottom;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        display: none;
+    }
+    Prompt.-open {
+        display: block;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=False, id="prompt.cancel"),
+        Binding("tab", "complete", "Complete", show=False, id="prompt.complete"),
+    ]
+
+    class Done(Message):
+        def __init__(self, prompt: Prompt, mode: str, value: str, cancelled: bool) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.mode = mode
+            self.value = value
+            self.cancelled = cancelled
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, compact=True)
+        self.mode = ""
+        self.completer: object | None = None
+
+    def open(self, mode: str, value: str = "") -> None:
+        self.mode = mode
+        self.placeholder = "command (Tab completes; esc cancels)" if mode == ":" else "filter: text, re:regex, !invert"
+        self.value = value
+        self.add_class("-open")
+        self.focus()
+        self.cursor_position = len(value)
+
+    def close(self) -> None:
+        self.remove_class("-open")
+
+    def action_cancel(self) -> None:
+        self.close()
+        self.post_message(self.Done(self, self.mode, self.value, cancelled=True))
+
+    def action_complete(self) -> None:
+        completer = self.completer
+        if self.mode == ":" and callable(completer):
+            options = completer(self.value)
+            if len(options) == 1:
+                self.value = options[0] + " "
+                self.cursor_position = len(self.value)
+            elif options:
+                self.notify("  ".join(":" + o for o in options), timeout=4)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.close()
+        self.post_message(self.Done(self, self.mode, event.value, cancelled=False))

@@ -1,0 +1,803 @@
+"""A virtualized table for the console's lists: rows by key, updated by diff, drawn with the Line API.
+
+The stock DataTable measures every cell and repaints the whole table on each update, which stalls for tens of
+seconds at 100,000 rows. Here rows live in a dict by key, the screen shows a slice of a filtered/sorted list of
+keys, and each line is rendered on demand and cached by (key, version, column widths, cursor), so an update
+repaints only the lines that changed and an unchanged update paints nothing at all.
+
+Filter syntax (`set_filter`), case-insensitive, over every cell as displayed:
+- `text`        substring;
+- `re:pattern` or `/pattern/` (the closing slash is optional): a regular expression, searched in each cell
+                (`^` and `$` anchor at cell boundaries);
+- a leading `!` keeps the rows that do NOT match (`!re:^succeeded$`); `\\!` searches for a literal `!`.
+An invalid regular expression leaves the previous result in place and sets `filter_error`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import count
+from time import perf_counter
+from typing import ClassVar, Literal
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Cell = str | int | float | Text | None
+Align = Literal["left", "right"]
+RowsInput = Mapping[str, Sequence[Cell]] | Iterable[tuple[str, Sequence[Cell]]]
+
+# The Linux console and old VTs lack "…", "▲" and "▼" in many fonts: fall back to ASCII there.
+_ASCII_TERMS = ("linux", "vt100", "vt102", "vt220", "dumb")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DIGITS = re.compile(r"\d+")
+_SEPARATOR = " "
+_AUTO_SAMPLE = 200  # rows measured to size columns without a declared width
+_AUTO_MAX = 48  # widest an auto-sized column grows before truncating
+_INDEX_SLICE = 0.008  # seconds of background search indexing per slice
+_INDEX_PAUSE = 0.01
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: `width` fixes its width, otherwise it fits its label and the first rows (up to `max_width`).
+    The one `flex` column takes the width left over. `align` defaults to right for `numeric` columns."""
+
+    key: str
+    label: str
+    width: int | None = None
+    min_width: int | None = None
+    max_width: int = _AUTO_MAX
+    align: Align | None = None
+    numeric: bool = False
+    flex: bool = False
+    format: Callable[[object], str] | None = None
+
+    @property
+    def justify(self) -> Align:
+        return self.align or ("right" if self.numeric else "left")
+
+
+def _format_number(value: float) -> str:
+    text = f"{value:.4f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text  # "nan" and "inf" have no point
+
+
+def _plain(value: Cell, column: Column | None) -> str:
+    """The text a cell shows (and that filters search)."""
+    if column is not None and column.format is not None and value is not None:
+        return column.format(value)
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return _format_number(value)  # type: ignore[arg-type]
+    if value is None:
+        return "-"
+    if isinstance(value, Text):
+        return value.plain
+    return str(value)
+
+
+def _pad_digits(match: re.Match[str]) -> str:
+    return match.group().zfill(20)
+
+
+SortValue = int | float | str
+
+
+def _sort_value(value: Cell) -> SortValue | None:
+    """Numbers as numbers; text casefolded with digit runs zero-padded ("node-2" before "node-10"); None, NaN
+    and empty text as None (they sort last either way)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return None if value != value else value
+    text = value.plain if isinstance(value, Text) else str(value)
+    return _DIGITS.sub(_pad_digits, text.casefold()) if text else None
+
+
+def _cell_at(cells: tuple[Cell, ...], index: int) -> Cell:
+    return cells[index] if index < len(cells) else None
+
+
+class KeyedTable(ScrollView, can_focus=True):
+    """A keyed, virtualized table. Feed it with `set_rows` (a full snapshot, applied as a diff) or `update_cell`,
+    from the UI thread (fetch and build the rows in a worker). Line 0 is the header; data row `i` of the view is
+    virtual line `i + 1`. `visible_keys` is the live view: read it, do not change it."""
+
+    DEFAULT_CSS = """
+    KeyedTable {
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        background: $surface;
+        color: $foreground;
+    }
+    KeyedTable > .keyed-table--header {
+        background: $panel;
+        color: $foreground;
+        text-style: bold;
+    }
+    KeyedTable > .keyed-table--cursor {
+        text-style: reverse;
+    }
+    KeyedTable:focus > .keyed-table--cursor {
+        text-style: bold reverse;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"keyed-table--header", "keyed-table--cursor"}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, id="table.cursor_up"),
+        Binding("down", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
+        Binding("home", "first", "First", show=False, id="table.first"),
+        Binding("end", "last", "Last", show=False, id="table.last"),
+        Binding("enter", "select", "Open", show=False, id="table.select"),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to another row (`key` is None when the table became empty)."""
+
+        def __init__(self, table: KeyedTable, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    class Selected(Message):
+        """Enter (or a double click) on a row."""
+
+        def __init__(self, table: KeyedTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        cache_size: int = 2048,
+        ascii_only: bool | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        if ascii_only is None:
+            ascii_only = os.environ.get("TERM", "") in _ASCII_TERMS
+        self._ellipsis, self._up, self._down = ("~", "^", "v") if ascii_only else ("…", "▲", "▼")
+        self._columns: tuple[Column, ...] = ()
+        self._column_index: dict[str, int] = {}
+        self._rows: dict[str, tuple[Cell, ...]] = {}
+        self._versions: dict[str, int] = {}
+        self._version_counter = count(1)
+        self._order: list[str] = []  # every key, sorted (or in the order last given)
+        self._view: list[str] = []  # the keys shown: `_order` filtered
+        self._positions: dict[str, int] = {}  # key -> index in `_view`
+        self._cursor = 0
+        self._cursor_key: str | None = None
+        self._sort_column: str | None = None
+        self._sort_reverse = False
+        self._sort_keys: dict[str, SortValue | None] = {}
+        self._search_text: dict[str, str] = {}
+        self._haystack: list[str] | None = None
+        self._haystack_order: list[str] | None = None
+        self._unindexed: list[str] = []  # keys whose search text is built in the background
+        self._indexing = False
+        self._filter_text = ""
+        self._matcher: str | re.Pattern[str] | None = None
+        self._invert = False
+        self.filter_error: str | None = None
+        self._auto_widths: tuple[int, ...] = ()
+        self._widths: tuple[int, ...] = ()
+        self._fitted_from: tuple[int, ...] | None = None
+        self._layout_width = -1
+        self._line_cache: LRUCache[tuple[str, int, tuple[int, ...], bool], Strip] = LRUCache(cache_size)
+        self.lines_rendered = 0  # rows rendered (cache misses): lets tests and benchmarks see the cache work
+        self.set_columns(columns)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self._columns
+
+    @property
+    def cursor_key(self) -> str | None:
+        return self._cursor_key
+
+    @property
+    def cursor_row(self) -> int:
+        """The cursor's index among the visible (filtered, sorted) rows."""
+        return self._cursor
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def visible_count(self) -> int:
+        return len(self._view)
+
+    @property
+    def visible_keys(self) -> Sequence[str]:
+        return self._view
+
+    @property
+    def filter_text(self) -> str:
+        """The filter in effect (an invalid one is not applied)."""
+        return self._filter_text
+
+    @property
+    def sort_column(self) -> str | None:
+        return self._sort_column
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self._sort_reverse
+
+    def row(self, key: str) -> tuple[Cell, ...] | None:
+        """The row's cells, whole (the table shows them truncated)."""
+        return self._rows.get(key)
+
+    def row_dict(self, key: str) -> dict[str, Cell] | None:
+        cells = self._rows.get(key)
+        if cells is None:
+            return None
+        return {c.key: (cells[i] if i < len(cells) else None) for i, c in enumerate(self._columns)}
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        if sum(1 for c in columns if c.flex) > 1:
+            raise ValueError("at most one flex column")
+        self._columns = tuple(columns)
+        self._column_index = {c.key: i for i, c in enumerate(self._columns)}
+        if self._sort_column not in self._column_index:
+            self._sort_column = None
+        self._sort_keys.clear()
+        self._search_text.clear()
+        self._haystack = None
+        self._unindexed = list(self._rows)
+        self._index_later()
+        self._auto_widths = ()
+        self._measure()
+        self._layout_width = -1
+        self._line_cache.clear()
+        self.refresh()
+
+    def set_rows(self, rows: RowsInput) -> None:
+        """Replace every row with `rows`, applied as a diff: removed rows go, changed rows are redrawn, new rows
+        appear; the cursor stays on its key and the scroll offset is kept. Unchanged data repaints nothing.
+        Without a sort, rows show in the order given."""
+        items = rows.items() if isinstance(rows, Mapping) else rows
+        old_rows, versions = self._rows, self._versions
+        sort_index = self._column_index.get(self._sort_column) if self._sort_column is not None else None
+        new_rows: dict[str, tuple[Cell, ...]] = {}
+        changed: set[str] = set()
+        added = 0
+        resort = False
+        for key, cells in items:
+            cells = tuple(cells)
+            new_rows[key] = cells
+            previous = old_rows.get(key)
+            if previous is None:
+                added += 1
+            elif previous == cells:
+                continue
+            elif sort_index is not None and _cell_at(previous, sort_index) != _cell_at(cells, sort_index):
+                self._sort_keys.pop(key, None)
+                resort = True
+            versions[key] = next(self._version_counter)
+            changed.add(key)
+            self._forget(key)
+            self._unindexed.append(key)
+        same_keys = added == 0 and len(new_rows) == len(old_rows)
+        if not same_keys:
+            for key in old_rows.keys() - new_rows.keys():
+                del versions[key]
+                self._forget(key)
+                self._sort_keys.pop(key, None)
+        self._rows = new_rows
+        if same_keys and not changed and (sort_index is not None or self._same_order(new_rows)):
+            return
+        if same_keys and not resort and (sort_index is not None or self._same_order(new_rows)):
+            order = self._order
+        else:
+            order = self._sorted(list(new_rows))
+        self._order = order
+        self._measure()
+        self._install(self._filtered(order), changed)
+        self._index_later()
+
+    def _same_order(self, rows: dict[str, tuple[Cell, ...]]) -> bool:
+        return len(rows) == len(self._order) and list(rows) == self._order
+
+    def update_cell(self, key: str, column: str, value: Cell) -> None:
+        """Change one cell; only its line is redrawn (unless it moves under the sort or the filter)."""
+        cells = self._rows.get(key)
+        index = self._column_index[column]
+        if cells is None:
+            raise KeyError(key)
+        current = _cell_at(cells, index)
+        if current == value and type(current) is type(value):
+            return
+        padded = list(cells) + [None] * (len(self._columns) - len(cells))
+        padded[index] = value
+        self._rows[key] = tuple(padded)
+        self._versions[key] = next(self._version_counter)
+        self._forget(key)
+        view = self._view
+        if column == self._sort_column:
+            self._sort_keys.pop(key, None)
+            self._order = self._sorted(self._order)
+            view = self._filtered(self._order)
+        elif self._matcher is not None and (key in self._positions) != self._matches(key):
+            view = self._filtered(self._order)
+        self._install(view, {key})
+
+    def sort_by(self, column: str | None, reverse: bool | None = None) -> None:
+        """Sort by `column` (None: the order rows were given in). Sorting again by the same column toggles the
+        direction unless `reverse` says which. Numbers sort as numbers, digit runs in text naturally, and empty
+        cells last in either direction."""
+        if column is not None and column not in self._column_index:
+            raise KeyError(column)
+        if reverse is None:
+            reverse = not self._sort_reverse if column == self._sort_column and column is not None else False
+        if column == self._sort_column and reverse == self._sort_reverse:
+            return
+        flip = column == self._sort_column and column is not None and len(self._sort_keys) == len(self._order)
+        if column != self._sort_column:
+            self._sort_keys.clear()
+        self._sort_column, self._sort_reverse = column, reverse
+        if flip:
+            # Same column, other direction: reverse the non-empty part instead of sorting again.
+            cache, order = self._sort_keys, self._order
+            split = len(order)
+            while split and cache[order[split - 1]] is None:
+                split -= 1
+            self._order = order[split - 1 :: -1] + order[split:] if split else list(order)
+        else:
+            self._order = self._sorted(list(self._rows))
+        self._install(self._filtered(self._order), set(), full=True)
+        self._scroll_to_cursor()  # the user asked for a new order: follow their row
+
+    def set_filter(self, text: str) -> bool:
+        """Show only the rows matching `text` (see the module docstring for the syntax). Returns False, sets
+        `filter_error` and keeps the previous rows when the expression is invalid."""
+        try:
+            matcher, invert = self._compile(text)
+        except re.error as error:
+            self.filter_error = f"invalid regular expression: {error}"
+            return False
+        self.filter_error = None
+        if text == self._filter_text:
+            return True
+        self._filter_text, self._matcher, self._invert = text, matcher, invert
+        self._install(self._filtered(self._order), set())
+        self._scroll_to_cursor()
+        return True
+
+    def move_cursor(self, key: str) -> bool:
+        """Put the cursor on `key` if it is visible, scrolling to it."""
+        index = self._positions.get(key)
+        if index is None:
+            return False
+        self._move_to(index)
+        return True
+
+    # ------------------------------------------------------------------ data plumbing
+
+    def _sorted(self, keys: list[str]) -> list[str]:
+        column = self._sort_column
+        if column is None:
+            return keys
+        index = self._column_index[column]
+        rows, cache = self._rows, self._sort_keys
+        present: list[str] = []
+        empty: list[str] = []
+        texts = numbers = False
+        for key in keys:
+            if key in cache:
+                value = cache[key]
+            else:
+                value = cache[key] = _sort_value(_cell_at(rows[key], index))
+            if value is None:
+                empty.append(key)
+                continue
+            present.append(key)
+            if type(value) is str:
+                texts = True
+            else:
+                numbers = True
+        if texts and numbers:  # a mixed column: numbers first, then text
+            present.sort(key=lambda key: (type(cache[key]) is str, cache[key]), reverse=self._sort_reverse)
+        else:
+            present.sort(key=cache.__getitem__, reverse=self._sort_reverse)  # type: ignore[arg-type]
+        return present + empty
+
+    def _row_text(self, key: str) -> str:
+        """What a filter searches: the cells as displayed, casefolded, one per line."""
+        text = self._search_text.get(key)
+        if text is None:
+            text = self._search_text[key] = "\n".join(
+                [
+                    value if type(value) is str and column.format is None else _plain(value, column)
+                    for value, column in zip(self._rows[key], self._columns, strict=False)
+                ]
+            ).casefold()
+        return text
+
+    def _index_later(self) -> None:
+        """Build search texts in short slices between frames, so the first filter after a big load is quick
+        and the load itself does not pay for them."""
+        if self._unindexed and not self._indexing and self.is_mounted:
+            self._indexing = True
+            self.set_timer(_INDEX_PAUSE, self._index_slice)
+
+    def _index_slice(self) -> None:
+        self._indexing = False
+        pending, texts, rows, row_text = self._unindexed, self._search_text, self._rows, self._row_text
+        deadline = perf_counter() + _INDEX_SLICE
+        while pending and perf_counter() < deadline:
+            for key in pending[-500:]:
+                if key in rows and key not in texts:
+                    row_text(key)
+            del pending[-500:]
+        self._index_later()
+
+    def _forget(self, key: str) -> None:
+        self._search_text.pop(key, None)
+        self._haystack = None
+
+    def _haystacks(self, order: list[str]) -> list[str]:
+        """The search texts aligned with `order`, kept while neither changes."""
+        if self._haystack is None or self._haystack_order is not order:
+            texts, row_text = self._search_text, self._row_text
+            self._haystack = [texts.get(key) or row_text(key) for key in order]
+            self._haystack_order = order
+        return self._haystack
+
+    @staticmethod
+    def _compile(text: str) -> tuple[str | re.Pattern[str] | None, bool]:
+        invert = text.startswith("!")
+        body = text[1:] if invert else text
+        if body.startswith("\\!"):
+            body = body[1:]
+        elif body.startswith("re:") or body.startswith("/"):
+            pattern = body[3:] if body.startswith("re:") else body[1:]
+            if pattern.endswith("/") and not pattern.endswith("\\/"):
+                pattern = pattern[:-1]
+            if not pattern:
+                return None, False
+            # Cells are joined with newlines, so MULTILINE makes ^ and $ anchor at each cell.
+            return re.compile(pattern, re.IGNORECASE | re.MULTILINE), invert
+        if not body:
+            return None, False
+        return body.casefold(), invert
+
+    def _matches(self, key: str) -> bool:
+        matcher = self._matcher
+        if matcher is None:
+            return True
+        text = self._row_text(key)
+        found = matcher in text if isinstance(matcher, str) else matcher.search(text) is not None
+        return found is not self._invert
+
+    def _filtered(self, order: list[str]) -> list[str]:
+        matcher = self._matcher
+        if matcher is None:
+            return order
+        pairs = zip(order, self._haystacks(order), strict=True)
+        if isinstance(matcher, str):
+            if self._invert:
+                return [key for key, text in pairs if matcher not in text]
+            return [key for key, text in pairs if matcher in text]
+        search = matcher.search
+        if self._invert:
+            return [key for key, text in pairs if search(text) is None]
+        return [key for key, text in pairs if search(text)]
+
+    def _install(self, view: list[str], changed: set[str], *, full: bool = False) -> None:
+        """Show `view`; keep the cursor on its key (or the nearest surviving row); refresh what differs."""
+        old_view, old_cursor, old_key = self._view, self._cursor, self._cursor_key
+        positions = {key: i for i, key in enumerate(view)} if view is not old_view else self._positions
+        self._view, self._positions = view, positions
+        if not view:
+            cursor, key = 0, None
+        elif old_key is not None and old_key in positions:
+            cursor, key = positions[old_key], old_key
+        else:
+            cursor = self._nearest(old_view, old_cursor, positions)
+            key = view[cursor]
+        self._cursor, self._cursor_key = cursor, key
+        resized = len(view) != len(old_view)
+        if resized:
+            # A new virtual size repaints the whole widget anyway (lines come from the cache).
+            self.virtual_size = Size(self.size.width, len(view) + 1)
+        if key != old_key:
+            self.post_message(self.Highlighted(self, key))
+        if not self.is_mounted:
+            return
+        if self._relayout() or full or resized:
+            self.refresh()
+            return
+        top, height = round(self.scroll_y), self.scrollable_content_region.height - 1
+        for index in range(top, top + max(height, 0)):
+            new = view[index] if index < len(view) else None
+            old = old_view[index] if index < len(old_view) else None
+            if (
+                new != old
+                or (new is not None and new in changed)
+                or ((index == cursor) != (index == old_cursor) and new is not None)
+            ):
+                self._refresh_index(index)
+
+    @staticmethod
+    def _nearest(old_view: list[str], old_cursor: int, positions: dict[str, int]) -> int:
+        for index in range(old_cursor, len(old_view)):
+            if (found := positions.get(old_view[index])) is not None:
+                return found
+        for index in range(min(old_cursor, len(old_view)) - 1, -1, -1):
+            if (found := positions.get(old_view[index])) is not None:
+                return found
+        return min(old_cursor, len(positions) - 1)
+
+    def _refresh_index(self, index: int) -> None:
+        y = index - round(self.scroll_y) + 1
+        if 1 <= y < self.scrollable_content_region.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    # ------------------------------------------------------------------ layout
+
+    def _measure(self) -> None:
+        """Size auto columns from their label and a sample of rows, so widths stay put as data streams in."""
+        columns = self._columns
+        widths = [cell_len(c.label) + 2 for c in columns]  # room for the sort glyph
+        rows, order = self._rows, self._order
+        # The first rows plus an even spread of the rest: enough to catch wide values without reading them all.
+        step = max(1, len(order) // _AUTO_SAMPLE)
+        for key in [*order[:_AUTO_SAMPLE], *order[_AUTO_SAMPLE::step]]:
+            cells = rows.get(key)
+            if cells is None:
+                continue
+            for i, value in enumerate(cells[: len(columns)]):
+                length = cell_len(_plain(value, columns[i]))
+                if length > widths[i]:
+                    widths[i] = length
+        auto = tuple(min(w, c.max_width) for w, c in zip(widths, columns, strict=True))
+        if auto != self._auto_widths:
+            self._auto_widths = auto
+
+    def _relayout(self) -> bool:
+        """Fit the columns to the current width; True (and caches dropped) when any width changed."""
+        width = self.scrollable_content_region.width
+        if width == self._layout_width and self._auto_widths is self._fitted_from:
+            return False
+        self._fitted_from = self._auto_widths
+        widths = self._fit(width)
+        if widths == self._widths and width == self._layout_width:
+            return False
+        self._widths, self._layout_width = widths, width
+        self._line_cache.clear()
+        return True
+
+    def _fit(self, total: int) -> tuple[int, ...]:
+        """Widths for `total` cells: declared widths stay; the flex column (usually the name) keeps at least its
+        `min_width` or a third of the width; auto columns give up cells, widest first, to make room."""
+        columns = self._columns
+        if not columns:
+            return ()
+        available = total - len(_SEPARATOR) * (len(columns) - 1)
+        autos = self._auto_widths or tuple(cell_len(c.label) for c in columns)
+        want = [c.width if c.width is not None else auto for c, auto in zip(columns, autos, strict=True)]
+        floor = [
+            c.min_width if c.min_width is not None else min(w, max(cell_len(c.label), 3))
+            for c, w in zip(columns, want, strict=True)
+        ]
+        flex = next((i for i, c in enumerate(columns) if c.flex), None)
+        if flex is not None:
+            label = cell_len(columns[flex].label)
+            if columns[flex].min_width is None:
+                floor[flex] = max(label, min(available // 3, 30))
+            want[flex] = floor[flex]
+        overflow = sum(want) - available
+        while overflow > 0:  # shrink the widest auto column that can still give
+            candidates = [i for i, c in enumerate(columns) if c.width is None and i != flex and want[i] > floor[i]]
+            if not candidates:
+                break
+            widest = max(candidates, key=want.__getitem__)
+            want[widest] -= 1
+            overflow -= 1
+        if flex is not None:
+            # The flex column takes what is left, or gives back down to its label when even that is too much.
+            want[flex] = max(min(cell_len(columns[flex].label), want[flex]), want[flex] - overflow)
+        return tuple(want)
+
+    # ------------------------------------------------------------------ rendering
+
+    def _fit_cell(self, text: Text, width: int, justify: Align) -> Text:
+        if text.cell_len > width:
+            text = text.copy()
+            if width <= 1:
+                text.truncate(width, overflow="crop")
+            else:
+                text.truncate(width - 1, overflow="crop")
+                text.append(self._ellipsis)
+        text.align(justify, width)
+        return text
+
+    def _cell(self, value: Cell, column: Column) -> Text:
+        if isinstance(value, Text) and column.format is None:
+            text = value.copy()
+            if _CONTROL.search(text.plain):  # one for one, so the spans stay in place
+                text.plain = _CONTROL.sub(" ", text.plain)
+            return text
+        # Never markup: a job called "[bold]x" shows as typed.
+        return Text(_CONTROL.sub(" ", _plain(value, column)), style="dim" if value is None else "")
+
+    def _render_row(self, key: str, cursor: bool) -> Strip:
+        width = self._layout_width
+        cache_key = (key, self._versions[key], self._widths, cursor)
+        strip = self._line_cache.get(cache_key)
+        if strip is not None:
+            return strip
+        self.lines_rendered += 1
+        cells = self._rows[key]
+        line = Text(no_wrap=True, end="")
+        for i, (column, column_width) in enumerate(zip(self._columns, self._widths, strict=True)):
+            if i:
+                line.append(_SEPARATOR)
+            value = cells[i] if i < len(cells) else None
+            line.append_text(self._fit_cell(self._cell(value, column), column_width, column.justify))
+        line.truncate(width, overflow="crop", pad=True)
+        if cursor:
+            line.stylize(self.get_component_rich_style("keyed-table--cursor", partial=True))
+        strip = Strip(line.render(self.app.console), width).apply_style(self.rich_style)
+        self._line_cache.set(cache_key, strip)
+        return strip
+
+    def _render_header(self) -> Strip:
+        width = self._layout_width
+        line = Text(no_wrap=True, end="")
+        for i, (column, column_width) in enumerate(zip(self._columns, self._widths, strict=True)):
+            if i:
+                line.append(_SEPARATOR)
+            label = Text(column.label)
+            if column.key == self._sort_column and column_width >= 3:
+                # The direction glyph survives truncation: it is what says how the rows are ordered.
+                label = self._fit_cell(label, min(label.cell_len, column_width - 2), "left")
+                label.append(f" {self._down if self._sort_reverse else self._up}")
+            line.append_text(self._fit_cell(label, column_width, column.justify))
+        line.truncate(width, overflow="crop", pad=True)
+        style = self.get_component_rich_style("keyed-table--header")
+        return Strip(line.render(self.app.console), width).apply_style(style)
+
+    def render_line(self, y: int) -> Strip:
+        self._relayout()
+        if y == 0:
+            return self._render_header()
+        index = round(self.scroll_y) + y - 1
+        if index >= len(self._view):
+            if index == 0 and self._rows:
+                note = Text(" no rows match the filter", style="dim", end="")
+                note.truncate(self._layout_width, pad=True)
+                return Strip(note.render(self.app.console), self._layout_width).apply_style(self.rich_style)
+            return Strip.blank(self._layout_width, self.rich_style)
+        return self._render_row(self._view[index], index == self._cursor)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._line_cache.clear()
+        self.refresh()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._line_cache.clear()
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._line_cache.clear()
+        self.refresh()
+
+    def on_mount(self) -> None:
+        self._index_later()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self._view) + 1)
+        if self._relayout():
+            self.refresh()
+
+    # ------------------------------------------------------------------ cursor and keys
+
+    def _move_to(self, index: int) -> None:
+        if not self._view:
+            return
+        index = max(0, min(index, len(self._view) - 1))
+        old = self._cursor
+        self._cursor, self._cursor_key = index, self._view[index]
+        if index != old:
+            self._refresh_index(old)
+            self._refresh_index(index)
+            self.post_message(self.Highlighted(self, self._cursor_key))
+        self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        rows = self.scrollable_content_region.height - 1
+        if rows <= 0 or not self._view:
+            return
+        top = round(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif self._cursor >= top + rows:
+            self.scroll_to(y=self._cursor - rows + 1, animate=False)
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    def action_cursor_up(self) -> None:
+        self._move_to(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_to(self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move_to(self._cursor - self._page())
+
+    def action_page_down(self) -> None:
+        self._move_to(self._cursor + self._page())
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(len(self._view) - 1)
+
+    def action_select(self) -> None:
+        if self._cursor_key is not None:
+            self.post_message(self.Selected(self, self._cursor_key))
+
+    def _column_at(self, x: int) -> str | None:
+        edge = 0
+        for column, width in zip(self._columns, self._widths, strict=True):
+            edge += width + len(_SEPARATOR)
+            if x < edge:
+                return column.key
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self._column_at(offset.x)
+            if column is not None:
+                self.sort_by(column)
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if index < len(self._view):
+            self._move_to(index)
+            if event.chain >= 2:
+                self.action_select()
