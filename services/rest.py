@@ -56,6 +56,7 @@ class RestClient:
             transport_kwargs["connection_verify"] = cloud.ca_bundle
         self._transport_kwargs = transport_kwargs
         self._plain: Any = None  # the pipeline for non-ARM URLs, built on first use
+        self._anon: Any = None  # the retrying pipeline for anonymous GETs (signed URLs), built on first use
         self._client: Any = PipelineClient(
             base_url=cloud.resource_manager, policies=policies, transport=RequestsTransport(**transport_kwargs)
         )
@@ -172,7 +173,48 @@ class RestClient:
         text = response.text() if response.content else ""
         return response.status_code, text, dict(response.headers)
 
+    def get_unauthenticated(
+        self, url: str, *, headers: dict[str, str] | None = None, timeout_s: float | None = None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """GET a self-authorizing URL (e.g. a signed log or blob URL) without the bearer token.
+
+        Idempotent, so transient failures are retried (Retry-After honoured); the cloud's CA bundle
+        applies; nothing is logged. Any status is returned, not raised: (status, body bytes, headers).
+        A transport error's message would carry the URL (and its signature): it is raised as a
+        ServiceRequestError that names only the host and path.
+        """
+        from azure.core import PipelineClient
+        from azure.core.exceptions import ServiceRequestError
+        from azure.core.pipeline.policies import RequestIdPolicy, RetryPolicy, UserAgentPolicy
+        from azure.core.pipeline.transport import RequestsTransport
+        from azure.core.rest import HttpRequest
+
+        from . import __version__ as VERSION
+
+        if not url.lower().startswith("https://"):
+            raise ValueError("refusing to fetch a signed URL over plain http")
+        if self._anon is None:
+            self._anon = PipelineClient(
+                base_url=url,
+                policies=[
+                    RequestIdPolicy(),
+                    UserAgentPolicy(f"azml-console/{VERSION}"),
+                    RetryPolicy(retry_total=DEFAULT_RETRIES, retry_backoff_factor=0.5, retry_backoff_max=10),
+                ],
+                transport=RequestsTransport(**self._transport_kwargs),
+            )
+        request = HttpRequest("GET", url, headers=dict(headers or {}))
+        try:
+            response = self._anon.send_request(request, read_timeout=timeout_s or self.timeout_s)
+            body = response.read() or b""
+        except Exception as e:
+            safe = url.split("?", 1)[0]
+            raise ServiceRequestError(f"GET {safe} failed: {type(e).__name__}") from None
+        return response.status_code, bytes(body), dict(response.headers)
+
     def close(self) -> None:
         self._client.close()
         if self._plain is not None:
             self._plain.close()
+        if self._anon is not None:
+            self._anon.close()
