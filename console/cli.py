@@ -1,23 +1,37 @@
-"""The `azml` command. Imports stay light here: Textual and the Azure SDKs load only when needed."""
+"""The `azml` command. Imports stay light here: Textual and the Azure SDKs load only when needed.
+
+Each command lives in its own module exposing `register(subparsers, common)`; the module adds its parser
+and sets `run=` to a function taking the parsed arguments and returning an exit code.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
 from .exitcodes import ExitCode
 
+# Modules that register subcommands (kept import-light: argparse at module level only).
+COMMAND_MODULES = (
+    "console.emulator_cmd",
+    "console.profile_cmd",
+    "console.snapshot_cmd",
+    "console.check_cmd",
+    "console.query_cmd",
+)
 
-def _key_value(text: str) -> tuple[str, str]:
+
+def key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key.strip(), value.strip()
 
 
-def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -30,55 +44,66 @@ def _bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
+    """Where the console's data comes from: shared by the TUI and the headless commands.
+
+    Subcommands get the same options with suppressed defaults, so `azml --demo snapshot` and
+    `azml snapshot --demo` mean the same (argparse would otherwise let the subcommand's default win).
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    sup = {"default": argparse.SUPPRESS} if for_subcommand else {}
+    source = common.add_argument_group("where the data comes from")
+    source.add_argument("--demo", action="store_true", help="use the embedded emulator's demo estate", **sup)
+    source.add_argument(
+        "--demo-option",
+        action="append",
+        default=argparse.SUPPRESS if for_subcommand else [],
+        type=key_value,
+        metavar="KEY=VALUE",
+        help="emulator setting for --demo (seed, scale, latency_ms, frozen, faults); repeatable",
+    )
+    source.add_argument(
+        "--profile", "-p", metavar="NAME", help="the profile to use (default: the default profile)", **sup
+    )
+    source.add_argument("--read-only", action="store_true", help="refuse every mutating action", **sup)
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    sub_common = common_options(for_subcommand=True)
     parser = argparse.ArgumentParser(
         prog="azml",
         description="A terminal operations console for Azure Machine Learning.",
         epilog="Run with no command to open the console. `azml --demo` opens it on a built-in simulated estate.",
+        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"azml-console {__version__}")
-    parser.add_argument("--demo", action="store_true", help="open on the embedded emulator's demo estate")
-    parser.add_argument(
-        "--demo-option",
-        action="append",
-        default=[],
-        type=_key_value,
-        metavar="KEY=VALUE",
-        help="emulator setting for --demo (seed, scale, latency_ms, frozen); repeatable",
-    )
-    parser.add_argument("--read-only", action="store_true", help="refuse every mutating action")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    emu = sub.add_parser("emulator", help="run the embedded Azure emulator on its own")
-    emu_sub = emu.add_subparsers(dest="emulator_command", metavar="ACTION", required=True)
-    serve = emu_sub.add_parser(
-        "serve",
-        help="serve the emulator until interrupted",
-        description="Serve the emulator on 127.0.0.1 and print one JSON line "
-        '{"endpoint", "ca_file", "tenant_id", "subscription_ids"} on stdout.',
-    )
-    serve.add_argument("--port", type=_bounded_int(0, 65535), default=0, help="TCP port (default: an ephemeral one)")
-    serve.add_argument("--seed", type=int, default=7, help="estate seed (default 7)")
-    serve.add_argument("--scale", choices=["small", "large"], default="small", help="estate size")
-    serve.add_argument("--latency-ms", type=_bounded_int(0, 120_000), default=0, help="added latency per request")
-    serve.add_argument("--frozen", action="store_true", help="freeze the simulation clock (default: follow wall time)")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue  # a command not built yet
+            raise
+        module.register(sub, sub_common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.demo_option and not args.demo:
+        parser.error("--demo-option needs --demo")
     try:
-        if args.command == "emulator":
-            from .emulator_cmd import serve
-
-            return serve(args)
+        run = getattr(args, "run", None)
+        if run is not None:
+            return int(run(args))
         if args.demo:
             from .demo import run_demo
 
             return run_demo(dict(args.demo_option), read_only=args.read_only)
-        if args.demo_option:
-            parser.error("--demo-option needs --demo")
         print(
             "azml: no profile is configured yet. Try `azml --demo` to open the console on the demo estate.",
             file=sys.stderr,

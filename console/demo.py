@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 class DemoBackend:
     """Starts the emulator on first use and builds a Session on it; stops it at the end."""
 
-    def __init__(self, options: dict[str, str], *, read_only: bool = False) -> None:
+    def __init__(self, options: dict[str, str], *, read_only: bool = False, frozen: bool = False) -> None:
         from emulator import EmulatorConfig
 
-        self.config = EmulatorConfig.from_options(options, frozen=False)
+        self.config = EmulatorConfig.from_options(options, frozen=frozen)
         self.read_only = read_only
         self.emulator: Emulator | None = None
         self._lock = threading.Lock()
@@ -40,6 +40,16 @@ class DemoBackend:
             tenant_id=emu.tenant_id,
             read_only=self.read_only,
         )
+
+    def default_workspace(self) -> str:
+        """The demo's default workspace: the first of the estate, by name."""
+        from emulator import Emulator
+
+        with self._lock:
+            if self.emulator is None:
+                self.emulator = Emulator(self.config).start()
+            names = sorted(w["name"] for w in self.emulator.estate.workspaces())
+        return names[0] if names else ""
 
     def stop(self) -> None:
         with self._lock:

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 import signal
 import sys
 import threading
 from types import FrameType
 
 from .exitcodes import ExitCode
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    from .cli import bounded_int
+
+    emu = sub.add_parser("emulator", help="run the embedded Azure emulator on its own")
+    emu_sub = emu.add_subparsers(dest="emulator_command", metavar="ACTION", required=True)
+    serve_p = emu_sub.add_parser(
+        "serve",
+        help="serve the emulator until interrupted",
+        description="Serve the emulator on 127.0.0.1 and print one JSON line "
+        '{"endpoint", "ca_file", "tenant_id", "subscription_ids"} on stdout.',
+    )
+    serve_p.add_argument("--port", type=bounded_int(0, 65535), default=0, help="TCP port (default: an ephemeral one)")
+    serve_p.add_argument("--seed", type=int, default=7, help="estate seed (default 7)")
+    serve_p.add_argument("--scale", choices=["small", "large"], default="small", help="estate size")
+    serve_p.add_argument("--latency-ms", type=bounded_int(0, 120_000), default=0, help="added latency per request")
+    serve_p.add_argument(
+        "--frozen", action="store_true", help="freeze the simulation clock (default: follow wall time)"
+    )
+    serve_p.set_defaults(run=serve)
 
 
 def serve(args: argparse.Namespace) -> int:

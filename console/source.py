@@ -1,0 +1,49 @@
+"""Resolve where the data comes from (--demo or a profile) into a Session, for every command."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.session import Session
+
+
+class SourceError(Exception):
+    """The profile or demo settings are unusable; the message says what to do."""
+
+
+@dataclass
+class Source:
+    session: Session
+    label: str  # "demo" or the profile name
+    default_workspace: str = ""
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.session.close()
+        for close in reversed(self.closers):
+            close()
+        self.closers.clear()
+
+
+def open_source(args: argparse.Namespace, *, frozen_demo: bool = False) -> Source:
+    """A Session for `--demo` (the embedded emulator, started here) or for `--profile` / the default profile."""
+    read_only = bool(getattr(args, "read_only", False))
+    if getattr(args, "demo", False):
+        from .demo import DemoBackend
+
+        options = dict(getattr(args, "demo_option", []) or [])
+        try:
+            backend = DemoBackend(options, read_only=read_only, frozen=frozen_demo)
+        except ValueError as e:
+            raise SourceError(str(e)) from e
+        session = backend.connect()
+        return Source(session, "demo", backend.default_workspace(), [backend.stop])
+    try:
+        from . import profiles
+    except ModuleNotFoundError as e:  # profiles arrive with their own module
+        raise SourceError("no profile is configured yet; use --demo") from e
+    return profiles.open_profile_source(getattr(args, "profile", None), read_only=read_only)
