@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from .exitcodes import ExitCode
@@ -51,7 +52,7 @@ def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
     `azml snapshot --demo` mean the same (argparse would otherwise let the subcommand's default win).
     """
     common = argparse.ArgumentParser(add_help=False)
-    sup = {"default": argparse.SUPPRESS} if for_subcommand else {}
+    sup: dict[str, Any] = {"default": argparse.SUPPRESS} if for_subcommand else {}
     source = common.add_argument_group("where the data comes from")
     source.add_argument("--demo", action="store_true", help="use the embedded emulator's demo estate", **sup)
     source.add_argument(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 from .exitcodes import ExitCode
 

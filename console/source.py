@@ -42,8 +42,11 @@ def open_source(args: argparse.Namespace, *, frozen_demo: bool = False) -> Sourc
             raise SourceError(str(e)) from e
         session = backend.connect()
         return Source(session, "demo", backend.default_workspace(), [backend.stop])
+    import importlib
+
     try:
-        from . import profiles
+        profiles = importlib.import_module("console.profiles")
     except ModuleNotFoundError as e:  # profiles arrive with their own module
         raise SourceError("no profile is configured yet; use --demo") from e
-    return profiles.open_profile_source(getattr(args, "profile", None), read_only=read_only)
+    source: Source = profiles.open_profile_source(getattr(args, "profile", None), read_only=read_only)
+    return source
