@@ -42,23 +42,24 @@ def fan_out(
     items = list(targets)
     if not items:
         return
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(items))), thread_name_prefix="azml-fan") as pool:
-        pending: dict[Future[T], K] = {pool.submit(call, t): t for t in items}
-        try:
-            while pending:
-                if cancel is not None and cancel.is_set():
-                    break
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    target = pending.pop(fut)
-                    exc = fut.exception()
-                    if exc is None:
-                        yield TargetResult(target, fut.result())
-                    else:
-                        yield TargetResult(target, None, classify(exc))
-        finally:
-            for fut in pending:
-                fut.cancel()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(items))), thread_name_prefix="azml-fan")
+    pending: dict[Future[T], K] = {pool.submit(call, t): t for t in items}
+    try:
+        while pending:
+            if cancel is not None and cancel.is_set():
+                break
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                target = pending.pop(fut)
+                exc = fut.exception()
+                if exc is None:
+                    yield TargetResult(target, fut.result())
+                else:
+                    yield TargetResult(target, None, classify(exc))
+    finally:
+        # Never wait for calls still in flight: a cancelled or abandoned fan-out returns at once and
+        # the stragglers finish (and are dropped) in the background.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def collect(
