@@ -125,3 +125,22 @@ def test_bad_cluster_input_is_refused_before_any_request(
         compute.create_cluster(fresh_session, _target(ws), location=ws.location, offered_sizes=offered, **params)
     assert field in exc.value.fields
     assert fresh_emulator.request_count == before
+
+
+def test_create_an_instance_and_restart_it(fresh_session: Any) -> None:
+    ws = _ws(fresh_session)
+    offered = tuple(s.name for s in compute.vm_sizes(fresh_session, ws.subscription_id, ws.location))
+    compute.create_instance(
+        fresh_session,
+        _target(ws),
+        name="ci-newcomer",
+        size="Standard_DS11_v2",
+        location=ws.location,
+        offered_sizes=offered,
+    )
+    created = compute.get_compute(fresh_session, ws, "ci-newcomer")
+    assert (created.kind, created.vm_size, created.state) == ("instance", "Standard_DS11_v2", "Running")
+    compute.restart_instance(fresh_session, _target(ws, "ci-newcomer"))
+    assert compute.get_compute(fresh_session, ws, "ci-newcomer").state == "Running"
+    ops = [r.operation for r in fresh_session.guard.records if r.outcome == "succeeded"]
+    assert ops == ["compute.create_instance", "compute.restart"]
