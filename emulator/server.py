@@ -12,12 +12,12 @@ import threading
 import time
 import urllib.parse
 import uuid
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .certs import CertFiles, make_cert_files
 from .clock import SimClock
+from .config import EmulatorConfig
 from .credential import EmulatorCredential, decode_token
 from .estate import Estate
 from .faults import Drop, Faults
@@ -32,45 +32,6 @@ AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoin
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
 _ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/")
-
-
-@dataclass
-class EmulatorConfig:
-    seed: int = 7
-    scale: str = "small"
-    port: int = 0
-    latency_ms: int = 0
-    frozen: bool = True
-    lro_seconds: float = 1.0
-    retry_after: str = "1"
-    options: dict[str, str] = field(default_factory=dict)  # area-specific extras (e.g. faults)
-
-    @classmethod
-    def from_options(cls, options: dict[str, str], **defaults: Any) -> EmulatorConfig:
-        """Build from ``key=value`` settings (``--demo-option``), rejecting unknown keys by name."""
-        cfg = cls(**defaults)
-        for key, value in options.items():
-            k = key.strip().lower().replace("-", "_")
-            try:
-                if k == "seed":
-                    cfg.seed = int(value)
-                elif k == "scale":
-                    cfg.scale = value
-                elif k == "latency_ms":
-                    cfg.latency_ms = int(value)
-                elif k == "port":
-                    cfg.port = int(value)
-                elif k == "frozen":
-                    cfg.frozen = value.lower() in ("1", "true", "yes", "on")
-                elif k == "lro_seconds":
-                    cfg.lro_seconds = float(value)
-                else:
-                    cfg.options[k] = value
-            except ValueError as e:
-                raise ValueError(f"emulator option {key}: {value!r} is not a valid value ({e})") from e
-        if cfg.latency_ms < 0:
-            raise ValueError("emulator option latency_ms: must be >= 0")
-        return cfg
 
 
 class Emulator:

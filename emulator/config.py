@@ -1,0 +1,45 @@
+"""Emulator settings, importable without the server (the CLI validates them before anything starts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class EmulatorConfig:
+    seed: int = 7
+    scale: str = "small"
+    port: int = 0
+    latency_ms: int = 0
+    frozen: bool = True
+    lro_seconds: float = 1.0
+    retry_after: str = "1"
+    options: dict[str, str] = field(default_factory=dict)  # area-specific extras (e.g. faults)
+
+    @classmethod
+    def from_options(cls, options: dict[str, str], **defaults: Any) -> EmulatorConfig:
+        """Build from ``key=value`` settings (``--demo-option``), rejecting unknown keys by name."""
+        cfg = cls(**defaults)
+        for key, value in options.items():
+            k = key.strip().lower().replace("-", "_")
+            try:
+                if k == "seed":
+                    cfg.seed = int(value)
+                elif k == "scale":
+                    cfg.scale = value
+                elif k == "latency_ms":
+                    cfg.latency_ms = int(value)
+                elif k == "port":
+                    cfg.port = int(value)
+                elif k == "frozen":
+                    cfg.frozen = value.lower() in ("1", "true", "yes", "on")
+                elif k == "lro_seconds":
+                    cfg.lro_seconds = float(value)
+                else:
+                    cfg.options[k] = value
+            except ValueError as e:
+                raise ValueError(f"emulator option {key}: {value!r} is not a valid value ({e})") from e
+        if cfg.latency_ms < 0:
+            raise ValueError("emulator option latency_ms: must be >= 0")
+        return cfg
