@@ -3,6 +3,7 @@ bytes per refresh. Only the process started here is stopped, by its PID."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
@@ -10,7 +11,6 @@ import signal
 import struct
 import subprocess
 import termios
-import fcntl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field

@@ -136,7 +136,16 @@ class AzmlApp(App[int]):
 
     def on_mount(self) -> None:
         self.prompt.completer = complete
+        if not self.is_headless:
+            from .ttywatch import watch_terminal
+
+            self._tty_watch = watch_terminal(lambda: self.call_from_thread(self.exit, 129))
         self.connect()
+
+    def on_unmount(self) -> None:
+        watch = getattr(self, "_tty_watch", None)
+        if watch is not None:
+            watch.set()
 
     def on_screen_resume(self) -> None:
         pass
