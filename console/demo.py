@@ -33,12 +33,18 @@ class DemoBackend:
             if self.emulator is None:
                 self.emulator = Emulator(self.config).start()
             emu = self.emulator
+        from services.mutations import Guard
+
+        from .audit import AuditLog
+
+        credential = emu.credential()
         return Session(
             cloud=custom_cloud("demo", emu.endpoint, ca_bundle=emu.ca_file),
-            credential=emu.credential(),
+            credential=credential,
             profile="demo",
             tenant_id=emu.tenant_id,
             read_only=self.read_only,
+            guard=Guard(user=credential.upn, audit=AuditLog()),
         )
 
     def default_workspace(self) -> str:

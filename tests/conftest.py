@@ -4,6 +4,7 @@ the product's Cloud seam, exactly as the console builds them."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,9 @@ import pytest
 from emulator import Emulator, EmulatorConfig
 from services import clients
 from services.cloud import Cloud, custom_cloud
+
+# Audit lines and profiles written by tests go to a private directory, never the developer's own.
+os.environ.setdefault("AZML_DATA_DIR", tempfile.mkdtemp(prefix="azml-test-data-"))
 
 # Snapshots and colour tests must not depend on the developer's terminal settings.
 for _var in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR"):
