@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from console.audit import AuditLog, read_audit
 from console.demo import DemoBackend
@@ -27,7 +28,7 @@ def test_attempts_outcomes_and_failures_are_appended(tmp_path: Path) -> None:
         emu = backend.emulator
         assert emu is not None
         emu.faults.add(FaultRule(pattern=r"/start$", status=409, code="Conflict", message="busy"))
-        with pytest.raises(Exception):
+        with pytest.raises(HttpResponseError):
             compute.start_instance(session, target)
         lines = read_audit(log.path)
     finally:
