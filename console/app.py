@@ -117,6 +117,7 @@ class AzmlApp(App[int]):
         self.refresh_interval = refresh_interval
         self.default_workspace = default_workspace
         self.paused = False
+        self.secrets: Any = None  # a SecretSource for secrets typed in forms (this session only)
         self._initial = initial
         self.prompt = Prompt(id="prompt")
         self.set_reactive(

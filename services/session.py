@@ -32,6 +32,7 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        clients.quiet_sdk_logging()  # nothing of the SDKs' may reach the terminal under the console
         self.guard.profile = self.profile
         self.guard.read_only = self.guard.read_only or self.read_only
 
