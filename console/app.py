@@ -89,7 +89,10 @@ class AzmlApp(App[int]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("colon", "command", ":cmd", id="app.command"),
+        # Priority: handled as the key arrives, so keys typed right after it (type-ahead over a slow
+        # link, a paste of ":jobs failed") reach the prompt. Off while a text field has focus.
+        Binding("colon", "command", ":cmd", id="app.command", priority=True),
+        Binding("slash", "filter", "Filter", id="app.filter", priority=True, show=False),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("escape", "go_back", "Back", show=False, id="app.back"),
         Binding("ctrl+c", "ignore_ctrl_c", "", show=False, id="app.ctrl_c", priority=True),
@@ -119,7 +122,6 @@ class AzmlApp(App[int]):
         self.paused = False
         self.secrets: Any = None  # a SecretSource for secrets typed in forms (this session only)
         self._initial = initial
-        self.prompt = Prompt(id="prompt")
         self.set_reactive(
             AzmlApp.context,
             Context(
@@ -136,7 +138,6 @@ class AzmlApp(App[int]):
         return _screen_for("workspaces", "")
 
     def on_mount(self) -> None:
-        self.prompt.completer = complete
         if not self.is_headless:
             from .ttywatch import watch_terminal
 
@@ -222,17 +223,37 @@ class AzmlApp(App[int]):
 
     # -- commands, prompt, help, navigation -----------------------------------------------------
 
+    def _prompt(self) -> Prompt | None:
+        found = self.screen.query(Prompt)
+        return found.first() if found else None
+
     def open_prompt(self, mode: str, value: str = "") -> None:
-        if self.prompt.parent is not self.screen:
-            if self.prompt.parent is not None:
-                self.prompt.remove()
-            self.screen.mount(self.prompt)
-            self.call_after_refresh(self.prompt.open, mode, value)
-        else:
-            self.prompt.open(mode, value)
+        # Every screen composes its own prompt, so focus moves at once and keys typed right after
+        # ':' (type-ahead over a slow link, a paste) land in the prompt, never on the list's keys.
+        prompt = self._prompt()
+        if prompt is None:
+            prompt = Prompt(id="prompt")
+            self.screen.mount(prompt)
+        prompt.completer = complete
+        prompt.open(mode, value)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("command", "filter"):
+            from textual.widgets import Input, TextArea
+
+            focused = self.focused
+            if isinstance(focused, (Input, TextArea)):
+                return False
+            if action == "filter" and not hasattr(self.screen, "apply_filter"):
+                return False
+        return True
 
     def action_command(self) -> None:
         self.open_prompt(":")
+
+    def action_filter(self) -> None:
+        table = getattr(self.screen, "table", None)
+        self.open_prompt("/", getattr(table, "filter_text", "") or "")
 
     def on_prompt_done(self, event: Prompt.Done) -> None:
         table = self.screen.query("#table")
@@ -272,8 +293,9 @@ class AzmlApp(App[int]):
         self.push_screen(_screen_for(name, parsed.argument))
 
     def action_go_back(self) -> None:
-        if self.prompt.has_class("-open"):
-            self.prompt.action_cancel()
+        prompt = self._prompt()
+        if prompt is not None and prompt.has_class("-open"):
+            prompt.action_cancel()
             return
         if len(self.screen_stack) > 1:
             self.pop_screen()

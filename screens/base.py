@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from screens.modals import ConfirmScreen, DetailScreen, Plan
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.prompt import Prompt
 from screens.widgets.table import Cell, Column, KeyedTable
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class ResourceScreen(Screen[None], Generic[M]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="list.refresh"),
-        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("slash", "filter", "Filter", id="list.filter"),  # the app's priority binding opens it
         Binding("s", "sort", "Sort", id="list.sort"),
         Binding("d", "describe", "Describe", id="list.describe"),
         Binding("y", "copy", "Copy id", show=False, id="list.copy"),
@@ -123,6 +124,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         yield Static(self.TITLE, id="screen-title", classes="screen-title")
         yield KeyedTable(self.COLUMNS, id="table")
         yield Static("", id="status", classes="status-line")
+        yield Prompt(id="prompt")
         yield Footer()
 
     @property

@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.prompt import Prompt
 
 
 class MetricsScreen(Screen[None]):
@@ -27,6 +28,7 @@ class MetricsScreen(Screen[None]):
             id="metrics-body",
             classes="status-line",
         )
+        yield Prompt(id="prompt")
         yield Footer()
 
     def connected(self) -> None:

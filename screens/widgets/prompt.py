@@ -46,11 +46,14 @@ class Prompt(Input):
         self.placeholder = "command (Tab completes; esc cancels)" if mode == ":" else "filter: text, re:regex, !invert"
         self.value = value
         self.add_class("-open")
-        self.focus()
+        self.display = True
+        # Focus now, not after the queued events: keys typed right after ':' must land here.
+        self.screen.set_focus(self)
         self.cursor_position = len(value)
 
     def close(self) -> None:
         self.remove_class("-open")
+        self.display = False
 
     def action_cancel(self) -> None:
         self.close()
