@@ -97,8 +97,14 @@ def snapshot_vs_script(runs: int) -> list[Figure]:
         for _ in range(runs):
             t = time.monotonic()
             subprocess.run(
-                [PY, str(ROOT / "benchmarks" / "serial_script.py"), emu.endpoint, emu.ca_file, emu.tenant_id]
-                + emu.subscription_ids,
+                [
+                    PY,
+                    str(ROOT / "benchmarks" / "serial_script.py"),
+                    emu.endpoint,
+                    emu.ca_file,
+                    emu.tenant_id,
+                    *emu.subscription_ids,
+                ],
                 check=True,
                 capture_output=True,
                 cwd=ROOT,
@@ -153,7 +159,9 @@ def table(quick: bool) -> list[Figure]:
     stock_rows = 10_000 if quick else 100_000
     stock = run("datatable", stock_rows)
     return [
-        Figure("100k jobs: first paint (console table)", keyed["first_paint_s"], "s", "< 1 s", keyed["first_paint_s"] < 1),
+        Figure(
+            "100k jobs: first paint (console table)", keyed["first_paint_s"], "s", "< 1 s", keyed["first_paint_s"] < 1
+        ),
         Figure(f"stock DataTable, {stock_rows:,} rows: first paint", stock["first_paint_s"], "s", "(baseline)", None),
         Figure("100k jobs: filter", keyed["filter_s"], "s", "< 0.1 s", keyed["filter_s"] < 0.1),
         Figure("100k jobs: sort", keyed["sort_s"], "s", "< 0.3 s", keyed["sort_s"] < 0.3),

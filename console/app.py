@@ -110,6 +110,7 @@ class AzmlApp(App[int]):
         refresh_interval: float = 30.0,
         default_workspace: str = "",
         initial: str = "",
+        clock: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self._connect = connect
@@ -120,6 +121,7 @@ class AzmlApp(App[int]):
         self.refresh_interval = refresh_interval
         self.default_workspace = default_workspace
         self.paused = False
+        self._clock = clock or (lambda: time.strftime("%H:%M:%S"))
         self.secrets: Any = None  # a SecretSource for secrets typed in forms (this session only)
         self._initial = initial
         self.set_reactive(
@@ -203,7 +205,7 @@ class AzmlApp(App[int]):
         return "paused" if self.paused else f"{self.refresh_interval:g}s"
 
     def mark_refreshed(self) -> None:
-        self.update_context(refreshed=time.strftime("%H:%M:%S"))
+        self.update_context(refreshed=self._clock())
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -252,8 +254,13 @@ class AzmlApp(App[int]):
         self.open_prompt(":")
 
     def action_filter(self) -> None:
-        table = getattr(self.screen, "table", None)
-        self.open_prompt("/", getattr(table, "filter_text", "") or "")
+        current = getattr(self.screen, "current_filter", None)
+        if callable(current):
+            text = str(current() or "")
+        else:
+            table = getattr(self.screen, "table", None)
+            text = getattr(table, "filter_text", "") or ""
+        self.open_prompt("/", text)
 
     def on_prompt_done(self, event: Prompt.Done) -> None:
         table = self.screen.query("#table")

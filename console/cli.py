@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -105,11 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(dict(args.demo_option), read_only=args.read_only)
-        print(
-            "azml: no profile is configured yet. Try `azml --demo` to open the console on the demo estate.",
-            file=sys.stderr,
-        )
-        return ExitCode.USAGE
+        from .profiles import run_console
+
+        return run_console(args.profile, read_only=args.read_only)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
 

@@ -1,4 +1,8 @@
-"""Process exit codes, stable for scripts."""
+"""Process exit codes, stable for scripts (documented in the README and in `azml snapshot --help`).
+
+`azml check` speaks the monitoring convention instead (0 ok, 1 warning, 2 critical, 3 unknown); see
+console/check.py.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,26 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    OK = 0
-    PARTIAL = 1  # some targets failed, the rest succeeded
-    AUTH = 3
-    USAGE = 2  # argparse's own code for bad arguments
-    UNREACHABLE = 4
-    INTERRUPTED = 130
+    OK = 0  # everything asked for was read
+    PARTIAL = 1  # some targets failed, the rest succeeded (their errors are in the output)
+    USAGE = 2  # bad arguments or settings (argparse's own code)
+    AUTH = 3  # nothing could be read: credentials refused or access denied
+    UNREACHABLE = 4  # nothing could be read: Azure (or the emulator) did not answer or failed
+    INTERRUPTED = 130  # ctrl+c (128 + SIGINT)
+
+
+_MEANINGS = {
+    ExitCode.OK: "everything asked for was read",
+    ExitCode.PARTIAL: "partial: some workspaces or areas failed; their errors are beside the data",
+    ExitCode.USAGE: "usage: bad arguments, unknown area or workspace, unusable profile",
+    ExitCode.AUTH: "auth: nothing could be read; credentials refused or access denied",
+    ExitCode.UNREACHABLE: "unreachable: nothing could be read; Azure did not answer or failed",
+    ExitCode.INTERRUPTED: "interrupted (ctrl+c)",
+}
+
+
+def describe_exit_codes() -> str:
+    """The table printed in --help epilogs."""
+    lines = ["exit codes:"]
+    lines += [f"  {int(code):>3}  {code.name.lower():<12} {_MEANINGS[code]}" for code in ExitCode]
+    return "\n".join(lines)

@@ -20,7 +20,7 @@ from .clock import SimClock
 from .config import EmulatorConfig
 from .credential import EmulatorCredential, decode_token
 from .estate import Estate
-from .faults import Drop, Faults
+from .faults import Drop, FaultRule, Faults
 from .http import ApiError, Request, Response, Router
 from .lro import Operations
 from .lro import register as register_lro
@@ -28,7 +28,7 @@ from .lro import register as register_lro
 log = logging.getLogger("emulator")
 
 # Area modules, in the order their resources are generated (later areas read earlier ones).
-AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints"]
+AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints", "monitor"]
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
 _ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/")
@@ -44,6 +44,8 @@ class Emulator:
         self.ops = Operations(duration_s=self.config.lro_seconds, retry_after=self.config.retry_after)
         self.router = Router()
         self.faults = Faults(self.config.seed)
+        for pattern, status, rate in self.config.faults:  # the ``faults=`` option
+            self.faults.add(FaultRule(pattern=pattern, status=status, rate=rate))
         register_lro(self.router, self.ops)
         self.request_count = 0
         self.request_log: list[tuple[str, str, int]] = []  # (method, path, status), for tests

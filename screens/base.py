@@ -125,7 +125,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         yield KeyedTable(self.COLUMNS, id="table")
         yield Static("", id="status", classes="status-line")
         yield Prompt(id="prompt")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it; 80 columns need the room
 
     @property
     def table(self) -> KeyedTable:

@@ -53,15 +53,15 @@ def _errors_of(exc: Exception) -> dict[str, str]:
 class ComputeScreen(ResourceScreen[Compute]):
     TITLE = "Compute"
     COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("name", "Name", flex=True, min_width=10),
-        Column("kind", "Kind", max_width=10),
-        Column("size", "VM size", max_width=24),
+        Column("name", "Name", flex=True, min_width=14),
+        Column("kind", "Kind", max_width=8),
+        Column("size", "VM size", max_width=24, min_width=12),
         Column("gpus", "GPU", numeric=True, width=3),
         Column("state", "State", max_width=12),
         Column("nodes", "Nodes r/i/p/x", max_width=13),
         Column("scale", "Min-max", max_width=7),
         Column("idle", "Idle", max_width=5),
-        Column("priority", "Priority", max_width=11),
+        Column("priority", "Tier", max_width=9),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "nodes", "Nodes", id="compute.nodes"),
@@ -93,14 +93,14 @@ class ComputeScreen(ResourceScreen[Compute]):
             nodes, scale = "", ""
         return (
             c.name,
-            c.kind,
+            "k8s" if c.kind == "kubernetes" else c.kind,
             c.vm_size or c.instance_type,
             c.gpus or None,
             state_text(c.state),
             nodes,
             scale,
             _duration(c.idle_seconds) if c.kind == "cluster" else "",
-            c.priority,
+            {"LowPriority": "low-pri", "Dedicated": "dedicated"}.get(c.priority, c.priority),
         )
 
     def describe_fields(self, c: Compute) -> list[tuple[str, str]]:
@@ -396,13 +396,13 @@ class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):
     TITLE = "VM sizes and quota"
     STATE_COLUMN = ""
     COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("name", "VM size", flex=True, min_width=14),
+        Column("name", "VM size", flex=True, min_width=18),
         Column("vcpus", "vCPU", numeric=True, width=4),
         Column("memory", "Mem GB", numeric=True, width=6),
         Column("gpus", "GPU", numeric=True, width=3),
         Column("lowpri", "LowPri", max_width=6),
         Column("quota", "Family quota used", max_width=20),
-        Column("family", "Family", max_width=28),
+        Column("family", "Family", max_width=16),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g", "gpu_only", "GPU only", id="sizes.gpu_only"),

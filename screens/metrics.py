@@ -29,7 +29,7 @@ class MetricsScreen(Screen[None]):
             classes="status-line",
         )
         yield Prompt(id="prompt")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it; 80 columns need the room
 
     def connected(self) -> None:
         return None

@@ -16,6 +16,7 @@ from services.cloud import Cloud, custom_cloud
 
 # Audit lines and profiles written by tests go to a private directory, never the developer's own.
 os.environ.setdefault("AZML_DATA_DIR", tempfile.mkdtemp(prefix="azml-test-data-"))
+os.environ.setdefault("AZML_CONFIG_DIR", tempfile.mkdtemp(prefix="azml-test-config-"))
 
 # Snapshots and colour tests must not depend on the developer's terminal settings.
 for _var in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR"):

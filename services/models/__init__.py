@@ -18,6 +18,16 @@ from .deployments import (
     ScaleSettings,
 )
 from .inventory import Inventory, InventoryItem
+from .monitor import (
+    KqlQueryFailed,
+    LogAnalyticsWorkspace,
+    LogColumn,
+    LogsResult,
+    MetricPoint,
+    MetricSeries,
+    PanelQuery,
+    QueryError,
+)
 
 __all__ = [
     "BatchDeployment",
@@ -29,10 +39,18 @@ __all__ = [
     "Inventory",
     "InventoryItem",
     "InvokeResult",
+    "KqlQueryFailed",
+    "LogAnalyticsWorkspace",
+    "LogColumn",
+    "LogsResult",
+    "MetricPoint",
+    "MetricSeries",
     "NodeCounts",
     "OnlineDeployment",
     "OnlineEndpoint",
+    "PanelQuery",
     "Probe",
+    "QueryError",
     "RequestSettings",
     "ScaleSettings",
     "StorageEntry",

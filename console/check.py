@@ -1,0 +1,383 @@
+"""`azml check`: health checks with thresholds, in the monitoring plugin convention.
+
+Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. The overall status is the worst finding, with CRITICAL over
+WARNING over UNKNOWN over OK (as Nagios aggregators rank them): a check that could not read part of the
+estate reports UNKNOWN unless what it did read already warrants a warning or worse.
+
+Thresholds come from, in increasing precedence: the defaults below, the profile's ``checks`` table
+(``[profiles.NAME.checks]`` in the config file), a ``--thresholds FILE`` and the command-line flags.
+A count threshold of 0 turns that level off.
+
+No Textual here (import-linter contract): the data comes from console.snapshot and the services.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from services.errors import ServiceError
+from services.fanout import collect
+from services.models import Workspace
+from services.models.jobs import Job, JobFilter
+from services.session import Session
+
+from .snapshot import Snapshot, SnapshotRequest, collect_snapshot, error_row, iso_utc
+
+FAILED_JOBS_LIMIT = 1000  # per workspace: enough to count, never an unbounded walk
+
+
+class CheckStatus(IntEnum):
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+
+
+_RANK = {CheckStatus.OK: 0, CheckStatus.UNKNOWN: 1, CheckStatus.WARNING: 2, CheckStatus.CRITICAL: 3}
+
+
+def worst(statuses: Iterable[CheckStatus]) -> CheckStatus:
+    return max(statuses, key=_RANK.__getitem__, default=CheckStatus.OK)
+
+
+class ThresholdError(ValueError):
+    """A threshold is unknown or out of range; the message names it."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    failed_jobs_hours: float = 24.0  # the window for failed jobs (by creation time)
+    failed_jobs_warn: int = 1
+    failed_jobs_crit: int = 10
+    unusable_nodes_warn: int = 1
+    unusable_nodes_crit: int = 1
+    preempted_nodes_warn: int = 1
+    preempted_nodes_crit: int = 0
+    idle_gpu_minutes: float = 15.0  # T: GPU nodes that can sit idle longer than this
+    idle_gpu_warn: int = 1
+    idle_gpu_crit: int = 0
+    quota_warn_percent: float = 80.0
+    quota_crit_percent: float = 95.0
+    # need endpoint metrics (the monitor service): UNKNOWN when set, until metrics are available
+    endpoint_5xx_warn_percent: float | None = None
+    endpoint_5xx_crit_percent: float | None = None
+    latency_p95_warn_ms: float | None = None
+    latency_p95_crit_ms: float | None = None
+
+    @classmethod
+    def fields(cls) -> list[dataclasses.Field[Any]]:
+        return list(dataclasses.fields(cls))
+
+    def merged(self, values: Mapping[str, Any], origin: str) -> Thresholds:
+        """These thresholds with ``values`` applied (keys may use - or _); unknown keys are refused by name."""
+        known = {f.name: f for f in self.fields()}
+        changes: dict[str, Any] = {}
+        for raw_key, value in values.items():
+            key = str(raw_key).strip().lower().replace("-", "_")
+            f = known.get(key)
+            if f is None:
+                raise ThresholdError(f"{origin}: unknown threshold {raw_key!r} (known: {', '.join(sorted(known))})")
+            if value is None:
+                changes[key] = None
+                continue
+            try:
+                number = float(value) if not isinstance(value, bool) else float("nan")
+            except (TypeError, ValueError):
+                raise ThresholdError(f"{origin}: {raw_key} must be a number, not {value!r}") from None
+            if number != number or number < 0:
+                raise ThresholdError(f"{origin}: {raw_key} must be a number >= 0, not {value!r}")
+            if key.endswith(("_warn", "_crit")) and not number.is_integer():
+                raise ThresholdError(f"{origin}: {raw_key} is a count and must be a whole number, not {value!r}")
+            changes[key] = int(number) if key.endswith(("_warn", "_crit")) else number
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: CheckStatus
+    summary: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    workspaces: int
+    generated_at: str
+    notes: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> CheckStatus:
+        return worst(f.status for f in self.findings)
+
+    def summary_line(self) -> str:
+        status = self.status
+        bad = [f for f in self.findings if f.status is not CheckStatus.OK]
+        bad.sort(key=lambda f: -_RANK[f.status])
+        if not bad:
+            text = f"{len(self.findings)} checks passed on {self.workspaces} workspaces"
+        else:
+            text = "; ".join(f"{f.check}: {f.summary}" for f in bad)
+        return f"AZML {status.name} - {text}"
+
+    def text(self) -> str:
+        lines = [self.summary_line()]
+        for f in self.findings:
+            lines.append(f"[{f.status.name}] {f.check}: {f.summary}")
+            lines.extend(f"  {d}" for d in f.details)
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines) + "\n"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.name,
+            "exit_code": int(self.status),
+            "summary": self.summary_line(),
+            "generated_at": self.generated_at,
+            "workspaces": self.workspaces,
+            "checks": [
+                {"check": f.check, "status": f.status.name, "summary": f.summary, "details": list(f.details)}
+                for f in self.findings
+            ],
+            "errors": self.errors,
+            "notes": self.notes,
+        }
+
+    def json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def level(value: float, warn: float, crit: float) -> CheckStatus:
+    """A count against thresholds (0 turns a level off)."""
+    if crit and value >= crit:
+        return CheckStatus.CRITICAL
+    if warn and value >= warn:
+        return CheckStatus.WARNING
+    return CheckStatus.OK
+
+
+def _incomplete(status: CheckStatus, errors: Sequence[Mapping[str, Any]], areas: Iterable[str]) -> CheckStatus:
+    """A check that missed part of the estate cannot say OK."""
+    wanted = set(areas)
+    if status is CheckStatus.OK and any(e["area"] in wanted for e in errors):
+        return CheckStatus.UNKNOWN
+    return status
+
+
+def _missing(errors: Sequence[Mapping[str, Any]], areas: Iterable[str]) -> list[str]:
+    wanted = set(areas)
+    return [
+        f"could not read {e['area']} of {e['workspace'] or e['target'] or 'the estate'}: {e['kind']}: {e['message']}"
+        + (f" (request id {e['request_id']})" if e["request_id"] else "")
+        for e in errors
+        if e["area"] in wanted
+    ]
+
+
+# -- the checks -------------------------------------------------------------------------------------
+
+
+def check_failed_jobs(failed: Sequence[Job], errors: Sequence[Mapping[str, Any]], t: Thresholds) -> Finding:
+    hours = f"{t.failed_jobs_hours:g}h"
+    status = _incomplete(level(len(failed), t.failed_jobs_warn, t.failed_jobs_crit), errors, ["jobs"])
+    details = [
+        f"{j.workspace}/{j.name} ({j.display_name}) created {iso_utc(j.created)} on {j.compute or '-'}"
+        for j in sorted(sorted(failed, key=lambda j: (j.created, j.name), reverse=True), key=lambda j: j.workspace)
+    ]
+    return Finding(
+        "failed-jobs", status, f"{len(failed)} failed in the last {hours}", (*details, *_missing(errors, ["jobs"]))
+    )
+
+
+def _node_check(
+    name: str, attr: str, rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], warn: int, crit: int
+) -> Finding:
+    hits = [(r, r["nodes"][attr]) for r in rows if r["kind"] == "cluster" and r["nodes"][attr] > 0]
+    total = sum(n for _, n in hits)
+    status = _incomplete(level(total, warn, crit), errors, ["compute"])
+    details = [f"{r['workspace']}/{r['name']} ({r['vm_size']}): {n} {attr}" for r, n in hits]
+    return Finding(name, status, f"{total} {attr} nodes", (*details, *_missing(errors, ["compute"])))
+
+
+def check_idle_gpu(rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], t: Thresholds) -> Finding:
+    """Azure reports no per-node idle time; a cluster node stays idle up to the cluster's scale-down delay,
+    and indefinitely while min nodes hold it. Those idle GPU nodes that can outlast T are counted."""
+    limit_s = t.idle_gpu_minutes * 60
+    hits: list[tuple[Mapping[str, Any], int, str]] = []
+    for r in rows:
+        idle = r["nodes"]["idle"]
+        if r["kind"] != "cluster" or not r["gpus"] or not idle:
+            continue
+        if r["min_nodes"] > 0:
+            hits.append((r, min(idle, r["min_nodes"]), f"held by min nodes {r['min_nodes']}"))
+        elif r["idle_seconds_before_scale_down"] > limit_s:
+            delay = r["idle_seconds_before_scale_down"] / 60
+            hits.append((r, idle, f"scale-down after {delay:g} min idle"))
+    total = sum(n for _, n, _ in hits)
+    status = _incomplete(level(total, t.idle_gpu_warn, t.idle_gpu_crit), errors, ["compute"])
+    details = [f"{r['workspace']}/{r['name']} ({r['vm_size']}): {n} idle GPU nodes, {why}" for r, n, why in hits]
+    summary = f"{total} GPU nodes idle longer than {t.idle_gpu_minutes:g} min"
+    return Finding("idle-gpu", status, summary, (*details, *_missing(errors, ["compute"])))
+
+
+_FAILED_STATES = {"failed", "canceled"}
+
+
+def check_deployments(
+    endpoints: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]]
+) -> Finding:
+    """Deployments (and endpoints) not Succeeded: Failed or Canceled is critical, in progress a warning."""
+    bad: list[tuple[CheckStatus, str]] = []
+    for e in endpoints:
+        state = e["provisioning_state"]
+        if state.lower() != "succeeded":
+            sev = CheckStatus.CRITICAL if state.lower() in _FAILED_STATES else CheckStatus.WARNING
+            bad.append((sev, f"endpoint {e['workspace']}/{e['name']}: {state}"))
+    for d in rows:
+        state = d["provisioning_state"]
+        if state.lower() != "succeeded":
+            sev = CheckStatus.CRITICAL if state.lower() in _FAILED_STATES else CheckStatus.WARNING
+            why = f" ({d['error']['code']}: {d['error']['message']})" if d.get("error") else ""
+            traffic = f", {d['traffic_percent']}% traffic" if d["endpoint_type"] == "online" else ""
+            bad.append((sev, f"deployment {d['workspace']}/{d['endpoint']}/{d['name']}: {state}{traffic}{why}"))
+    status = _incomplete(worst(s for s, _ in bad), errors, ["deployments"])
+    failed = sum(1 for s, _ in bad if s is CheckStatus.CRITICAL)
+    summary = f"{len(bad)} not Succeeded ({failed} failed) of {len(rows)} deployments"
+    return Finding("deployments", status, summary, (*(d for _, d in bad), *_missing(errors, ["deployments"])))
+
+
+def check_quota(rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], t: Thresholds) -> Finding:
+    hits: list[tuple[CheckStatus, str]] = []
+    for q in rows:
+        pct = q["percent"]
+        if pct is None:
+            continue
+        sev = level(pct, t.quota_warn_percent, t.quota_crit_percent)
+        if sev is not CheckStatus.OK:
+            hits.append((sev, f"{q['location']} {q['label']}: {q['current']}/{q['limit']} ({pct}%)"))
+    status = _incomplete(worst(s for s, _ in hits), errors, ["compute"])
+    above = t.quota_warn_percent or t.quota_crit_percent
+    summary = f"{len(hits)} at or above {above:g}% of their limit"
+    return Finding("quota", status, summary, (*(d for _, d in hits), *_missing(errors, ["compute"])))
+
+
+def check_metric(name: str, warn: float | None, crit: float | None, unit: str) -> Finding:
+    limits = ", ".join(f"{lbl} {v:g}{unit}" for lbl, v in (("warn", warn), ("crit", crit)) if v is not None)
+    return Finding(
+        name,
+        CheckStatus.UNKNOWN,
+        f"endpoint metrics are not available yet ({limits})",
+        ("metrics arrive with the monitor service; until then this check cannot be evaluated",),
+    )
+
+
+CHECKS = (
+    "failed-jobs",
+    "unusable-nodes",
+    "preempted-nodes",
+    "idle-gpu",
+    "deployments",
+    "quota",
+    "endpoint-5xx",
+    "latency-p95",
+)
+_METRIC_CHECKS = {
+    "endpoint-5xx": ("endpoint_5xx_warn_percent", "endpoint_5xx_crit_percent", "%"),
+    "latency-p95": ("latency_p95_warn_ms", "latency_p95_crit_ms", " ms"),
+}
+
+
+def _failed_jobs(
+    session: Session, workspaces: Sequence[Workspace], since: dt.datetime, concurrency: int
+) -> tuple[list[Job], list[dict[str, Any]]]:
+    from services import jobs
+
+    filters = JobFilter.of(status="Failed", created_after=since)
+
+    def load(ws: Workspace) -> list[Job]:
+        return list(jobs.list_jobs(session, ws, filters, page_size=100, limit=FAILED_JOBS_LIMIT))
+
+    found: list[Job] = []
+    errors: list[dict[str, Any]] = []
+    for result in collect(workspaces, load, concurrency=concurrency):
+        if result.error is not None:
+            errors.append(error_row("jobs", result.target.name, result.target.id, result.error))
+        else:
+            found.extend(result.value or [])
+    return found, errors
+
+
+def run_checks(
+    session: Session,
+    thresholds: Thresholds,
+    *,
+    checks: Sequence[str] = CHECKS,
+    workspaces: Sequence[str] = (),
+    source: str,
+    now: dt.datetime,
+    concurrency: int = 8,
+) -> Report:
+    selected = [c for c in CHECKS if c in checks]
+    notes: list[str] = []
+    for name, (warn, crit, _) in _METRIC_CHECKS.items():
+        if name in selected and getattr(thresholds, warn) is None and getattr(thresholds, crit) is None:
+            selected.remove(name)  # needs endpoint metrics and a threshold: off until both exist
+            notes.append(
+                f"{name}: off until a threshold is set (--{warn.replace('_', '-')}); it needs endpoint metrics"
+            )
+    areas: list[str] = []
+    if any(c in selected for c in ("unusable-nodes", "preempted-nodes", "idle-gpu", "quota")):
+        areas.append("compute")
+    if "deployments" in selected:
+        areas.append("deployments")
+    snap: Snapshot = collect_snapshot(
+        session,
+        SnapshotRequest(areas=("workspaces", *areas), workspaces=tuple(workspaces), concurrency=concurrency),
+        source=source,
+        now=now,
+    )
+    errors = list(snap.errors)
+    doc = snap.doc
+    findings: list[Finding] = []
+    if snap.fatal is not None:
+        err: ServiceError = snap.fatal
+        return Report(
+            [Finding("workspaces", CheckStatus.UNKNOWN, f"could not list workspaces: {err}")],
+            0,
+            iso_utc(now) or "",
+            notes,
+            errors,
+        )
+    failed: list[Job] = []
+    if "failed-jobs" in selected:
+        since = now - dt.timedelta(hours=thresholds.failed_jobs_hours)
+        failed, job_errors = _failed_jobs(session, snap.workspaces, since, concurrency)
+        errors.extend(job_errors)
+    compute_rows = doc.get("compute", [])
+    t = thresholds
+    evaluate: dict[str, Callable[[], Finding]] = {
+        "failed-jobs": lambda: check_failed_jobs(failed, errors, t),
+        "unusable-nodes": lambda: _node_check(
+            "unusable-nodes", "unusable", compute_rows, errors, t.unusable_nodes_warn, t.unusable_nodes_crit
+        ),
+        "preempted-nodes": lambda: _node_check(
+            "preempted-nodes", "preempted", compute_rows, errors, t.preempted_nodes_warn, t.preempted_nodes_crit
+        ),
+        "idle-gpu": lambda: check_idle_gpu(compute_rows, errors, t),
+        "deployments": lambda: check_deployments(doc.get("endpoints", []), doc.get("deployments", []), errors),
+        "quota": lambda: check_quota(doc.get("quota", []), errors, t),
+        "endpoint-5xx": lambda: check_metric(
+            "endpoint-5xx", t.endpoint_5xx_warn_percent, t.endpoint_5xx_crit_percent, "%"
+        ),
+        "latency-p95": lambda: check_metric("latency-p95", t.latency_p95_warn_ms, t.latency_p95_crit_ms, " ms"),
+    }
+    findings = [evaluate[c]() for c in selected]
+    return Report(findings, len(snap.workspaces), iso_utc(now) or "", notes, errors)

@@ -1,0 +1,1 @@
+"""The built-in panels' KQL, shipped as data (*.kql with a metadata header); see services.monitor."""
