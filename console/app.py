@@ -122,6 +122,7 @@ class AzmlApp(App[int]):
         self.default_workspace = default_workspace
         self.paused = False
         self._clock = clock or (lambda: time.strftime("%H:%M:%S"))
+        self.errors: list[tuple[str, str, str]] = []  # (time, where, message): `:errors` shows them whole
         self.secrets: Any = None  # a SecretSource for secrets typed in forms (this session only)
         self._initial = initial
         self.set_reactive(
@@ -195,6 +196,18 @@ class AzmlApp(App[int]):
         self.notify(message, title="Connecting", severity="error", timeout=15)
 
     # -- context --------------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", **kwargs: Any) -> None:
+        if severity == "error":
+            self.errors.append((time.strftime("%H:%M:%S"), title or "azml", str(message)))
+            del self.errors[:-100]
+        super().notify(message, title=title, severity=severity, **kwargs)
+
+    def show_errors(self) -> None:
+        from screens.modals import DetailScreen
+
+        fields = [(f"{when} {where}", message) for when, where, message in reversed(self.errors)]
+        self.push_screen(DetailScreen("Recent errors (newest first)", fields or [("", "No errors so far.")]))
 
     def update_context(self, **changes: object) -> None:
         self.context = self.context.with_(**changes)
@@ -287,6 +300,9 @@ class AzmlApp(App[int]):
             return
         if name == "help":
             self.action_help()
+            return
+        if name == "errors":
+            self.show_errors()
             return
         if name == "workspaces" and parsed.argument and self.session is not None:
             # `:ws NAME` chooses without leaving the current screen when it is already loaded

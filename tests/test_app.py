@@ -73,3 +73,32 @@ def test_first_frame_imports_no_azure_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+@pytest.mark.timeout(90)
+def test_errors_show_in_full_on_demand() -> None:
+    from emulator.faults import FaultRule
+    from screens.modals import DetailScreen
+
+    backend = DemoBackend({"frozen": "true"})
+
+    async def scenario() -> None:
+        app = AzmlApp(backend.connect, profile="demo", refresh_interval=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(lambda: app.workspace is not None, pilot)
+            emu = backend.emulator
+            assert emu is not None
+            emu.faults.add(FaultRule(pattern=r"/computes$", status=403))
+            await pilot.press("colon", *"compute", "enter")
+            await wait_for(lambda: bool(app.errors), pilot)
+            status = str(app.screen.query_one("#status").render())
+            assert "forbidden" in status and "request id" in status
+            await pilot.press("colon", *"errors", "enter")
+            await wait_for(lambda: isinstance(app.screen, DetailScreen), pilot)
+            text = str(app.screen.query_one("#detail-text").render())
+            assert "AuthorizationFailed" in text and "request id" in text
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        backend.stop()
