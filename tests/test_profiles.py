@@ -250,10 +250,30 @@ def test_emulator_profile_in_a_separate_process(served: dict[str, Any], config_h
         env=env,
         timeout=120,
     )
-    if "invalid choice: 'snapshot'" in snap.stderr:
-        pytest.skip("the snapshot command is not built yet")
     assert snap.returncode == 0, snap.stderr[-2000:]
     assert "mlw-prod-eus" in snap.stdout
+    query = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console.cli",
+            "query",
+            "--profile",
+            "standalone",
+            "--workspace",
+            "mlw-prod-eus",
+            "AmlComputeClusterEvent | summarize count() by ClusterName",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert query.returncode == 0, query.stderr[-2000:]
+    assert "cpu-cluster" in query.stdout
 
 
 async def wait_for(predicate: Any, pilot: Any, timeout: float = 30.0) -> None:
