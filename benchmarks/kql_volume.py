@@ -90,3 +90,23 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def figures(quick: bool = False) -> list[Any]:
+    """The runner's figures: bytes received per panel query at 1x, 10x and 100x log volume."""
+    from benchmarks.runner import Figure
+
+    volumes = [1, 10] if quick else [1, 10, 100]
+    results = {v: measure(v, 60, "mlw-prod-eus") for v in volumes}
+    first, last = volumes[0], volumes[-1]
+    out: list[Figure] = []
+    for key in results[first]:
+        b0, b1 = results[first][key][0], results[last][key][0]
+        growth = b1 / max(1, b0)
+        detail = ", ".join(f"{v}x: {results[v][key][0]:,} B" for v in volumes)
+        out.append(Figure(f"KQL panel {key}: bytes at {last}x / {first}x volume", growth, "x", "flat (<= 4x)",
+                          growth <= 4, detail))  # fmt: skip
+    scanned_last = sum(r[2] for r in results[last].values())
+    scanned = scanned_last / max(1, sum(r[2] for r in results[first].values()))
+    out.append(Figure(f"rows Log Analytics scanned, {last}x / {first}x volume", scanned, "x", "(grows)", None))
+    return out
