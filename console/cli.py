@@ -8,20 +8,50 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__
 from .exitcodes import ExitCode
 
-# Modules that register subcommands (kept import-light: argparse at module level only).
-COMMAND_MODULES = (
-    "console.emulator_cmd",
-    "console.profile_cmd",
-    "console.snapshot_cmd",
-    "console.check_cmd",
-    "console.query_cmd",
-)
+# Modules that register subcommands, by the command names each adds.
+COMMAND_MODULES = {
+    "console.emulator_cmd": ("emulator",),
+    "console.profile_cmd": ("profile", "login", "config"),
+    "console.snapshot_cmd": ("snapshot",),
+    "console.check_cmd": ("check",),
+    "console.query_cmd": ("query",),
+}
+_VALUE_OPTIONS = {"--demo-option", "--profile", "-p"}
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the line, if any (the first word that is not an option or its value)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word in _VALUE_OPTIONS:
+            skip = True
+            continue
+        if word.startswith("-"):
+            continue
+        return word
+    return None
+
+
+def _modules_for(argv: Sequence[str] | None) -> list[str]:
+    """Only the module the command needs: `azml --demo` imports none of them, so the first frame waits
+    for nothing it does not draw. Help and unknown words load them all (to list or to refuse them)."""
+    if argv is None or any(w in ("-h", "--help") for w in argv):
+        return list(COMMAND_MODULES)
+    word = _command_word(argv)
+    if word is None:
+        return []
+    chosen = [m for m, names in COMMAND_MODULES.items() if word in names]
+    return chosen or list(COMMAND_MODULES)
 
 
 def key_value(text: str) -> tuple[str, str]:
@@ -69,7 +99,7 @@ def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     common = common_options()
     sub_common = common_options(for_subcommand=True)
     parser = argparse.ArgumentParser(
@@ -80,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"azml-console {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:
@@ -92,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     if args.demo_option and not args.demo:
         parser.error("--demo-option needs --demo")
     try:
