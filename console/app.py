@@ -170,6 +170,7 @@ class AzmlApp(App[int]):
 
             self.call_from_thread(self._connect_failed, describe(e))
             return
+        self.subscription_names = {s.id.lower(): s.name for s in subs}
         self.call_from_thread(self._connected, session, [s.name for s in subs])
 
     def _connected(self, session: Session, subscriptions: list[str]) -> None:
@@ -228,7 +229,11 @@ class AzmlApp(App[int]):
     def choose_workspace(self, workspace: Workspace, quiet: bool = False) -> None:
         changed = self.workspace is None or self.workspace.key != workspace.key
         self.workspace = workspace
-        self.update_context(workspace=workspace.name)
+        names = getattr(self, "subscription_names", {})
+        self.update_context(
+            workspace=workspace.name,
+            subscription=names.get(workspace.subscription_id.lower(), self.context.subscription),
+        )
         if not quiet:
             self.notify(f"Workspace {workspace.name} ({workspace.location})", title="Workspace", timeout=3)
         if changed:
