@@ -124,6 +124,10 @@ class AzmlApp(App[int]):
         self._clock = clock or (lambda: time.strftime("%H:%M:%S"))
         self.errors: list[tuple[str, str, str]] = []  # (time, where, message): `:errors` shows them whole
         self.secrets: Any = None  # a SecretSource for secrets typed in forms (this session only)
+        from .audit import data_dir
+
+        self.history_path = data_dir() / "kql-history.json"  # the KQL editor's runs, kept across sessions
+        self.queries_dir = _queries_dir()  # the user's own panel queries (*.kql), beside the config file
         self._initial = initial
         self.set_reactive(
             AzmlApp.context,
@@ -151,6 +155,8 @@ class AzmlApp(App[int]):
         watch = getattr(self, "_tty_watch", None)
         if watch is not None:
             watch.set()
+        if self.session is not None:
+            self.session.close()  # the SDK clients' connections go with the app
 
     def on_screen_resume(self) -> None:
         pass
@@ -346,3 +352,9 @@ class AzmlApp(App[int]):
     def action_ignore_ctrl_c(self) -> None:
         # An ops console must not vanish on a stray ctrl+c (a common k9s complaint).
         self.notify("Press q (or :q) to quit.", timeout=3)
+
+
+def _queries_dir() -> Any:
+    from .config import config_dir
+
+    return config_dir() / "queries"

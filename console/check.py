@@ -27,7 +27,7 @@ from services.models import Workspace
 from services.models.jobs import Job, JobFilter
 from services.session import Session
 
-from .snapshot import Snapshot, SnapshotRequest, collect_snapshot, error_row, iso_utc
+from .snapshot import METRICS_WINDOW, Snapshot, SnapshotRequest, collect_snapshot, error_row, iso_utc
 
 FAILED_JOBS_LIMIT = 1000  # per workspace: enough to count, never an unbounded walk
 
@@ -64,7 +64,7 @@ class Thresholds:
     idle_gpu_crit: int = 0
     quota_warn_percent: float = 80.0
     quota_crit_percent: float = 95.0
-    # need endpoint metrics (the monitor service): UNKNOWN when set, until metrics are available
+    # endpoint health over the last hour (Log Analytics, through the snapshot's metrics area); off unless set
     endpoint_5xx_warn_percent: float | None = None
     endpoint_5xx_crit_percent: float | None = None
     latency_p95_warn_ms: float | None = None
@@ -269,14 +269,39 @@ def check_quota(rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str,
     return Finding("quota", status, summary, (*(d for _, d in hits), *_missing(errors, ["compute"])))
 
 
-def check_metric(name: str, warn: float | None, crit: float | None, unit: str) -> Finding:
+def check_metric(
+    name: str,
+    metric: str,
+    rows: Sequence[Mapping[str, Any]],
+    errors: Sequence[Mapping[str, Any]],
+    warn: float | None,
+    crit: float | None,
+    unit: str,
+) -> Finding:
+    """Each online endpoint's value of ``metric`` (a snapshot metrics row) against the thresholds; the worst
+    endpoint sets the status. Endpoints without traffic have no value and are not judged."""
     limits = ", ".join(f"{lbl} {v:g}{unit}" for lbl, v in (("warn", warn), ("crit", crit)) if v is not None)
-    return Finding(
-        name,
-        CheckStatus.UNKNOWN,
-        f"endpoint metrics are not available yet ({limits})",
-        ("metrics arrive with the monitor service; until then this check cannot be evaluated",),
-    )
+    values = [
+        (r, float(r["value"]))
+        for r in rows
+        if r["metric"] == metric and r["scope"].startswith("endpoint/") and r["value"] is not None
+    ]
+    values.sort(key=lambda rv: (-rv[1], rv[0]["workspace"], rv[0]["scope"]))
+    judged = [(level(v, warn or 0, crit or 0), r, v) for r, v in values]
+    status = _incomplete(worst(s for s, _, _ in judged), errors, ["metrics"])
+    details = [
+        f"{r['workspace']}/{r['scope'].split('/', 1)[1]}: {v:g}{unit} ({s.name})"
+        for s, r, v in judged
+        if s is not CheckStatus.OK
+    ]
+    window = f"over the last {METRICS_WINDOW.total_seconds() / 3600:g}h"
+    if not values:
+        summary = f"no endpoint traffic {window} ({limits})"
+    else:
+        r, v = values[0]
+        where = f"{r['workspace']}/{r['scope'].split('/', 1)[1]}"
+        summary = f"worst {v:g}{unit} on {where} {window}, {len(values)} endpoints ({limits})"
+    return Finding(name, status, summary, (*details, *_missing(errors, ["metrics"])))
 
 
 CHECKS = (
@@ -329,15 +354,15 @@ def run_checks(
     notes: list[str] = []
     for name, (warn, crit, _) in _METRIC_CHECKS.items():
         if name in selected and getattr(thresholds, warn) is None and getattr(thresholds, crit) is None:
-            selected.remove(name)  # needs endpoint metrics and a threshold: off until both exist
-            notes.append(
-                f"{name}: off until a threshold is set (--{warn.replace('_', '-')}); it needs endpoint metrics"
-            )
+            selected.remove(name)  # no sensible default for every endpoint: off until a threshold is set
+            notes.append(f"{name}: off until a threshold is set (--{warn.replace('_', '-')})")
     areas: list[str] = []
     if any(c in selected for c in ("unusable-nodes", "preempted-nodes", "idle-gpu", "quota")):
         areas.append("compute")
     if "deployments" in selected:
         areas.append("deployments")
+    if any(c in selected for c in _METRIC_CHECKS):
+        areas.append("metrics")
     snap: Snapshot = collect_snapshot(
         session,
         SnapshotRequest(areas=("workspaces", *areas), workspaces=tuple(workspaces), concurrency=concurrency),
@@ -362,6 +387,7 @@ def run_checks(
         failed, job_errors = _failed_jobs(session, snap.workspaces, since, concurrency)
         errors.extend(job_errors)
     compute_rows = doc.get("compute", [])
+    metric_rows = doc.get("metrics", [])
     t = thresholds
     evaluate: dict[str, Callable[[], Finding]] = {
         "failed-jobs": lambda: check_failed_jobs(failed, errors, t),
@@ -375,9 +401,17 @@ def run_checks(
         "deployments": lambda: check_deployments(doc.get("endpoints", []), doc.get("deployments", []), errors),
         "quota": lambda: check_quota(doc.get("quota", []), errors, t),
         "endpoint-5xx": lambda: check_metric(
-            "endpoint-5xx", t.endpoint_5xx_warn_percent, t.endpoint_5xx_crit_percent, "%"
+            "endpoint-5xx",
+            "5xx_rate",
+            metric_rows,
+            errors,
+            t.endpoint_5xx_warn_percent,
+            t.endpoint_5xx_crit_percent,
+            "%",
         ),
-        "latency-p95": lambda: check_metric("latency-p95", t.latency_p95_warn_ms, t.latency_p95_crit_ms, " ms"),
+        "latency-p95": lambda: check_metric(
+            "latency-p95", "latency_p95", metric_rows, errors, t.latency_p95_warn_ms, t.latency_p95_crit_ms, " ms"
+        ),
     }
     findings = [evaluate[c]() for c in selected]
     return Report(findings, len(snap.workspaces), iso_utc(now) or "", notes, errors)

@@ -14,14 +14,15 @@ EPILOG = """exit codes (the monitoring plugin convention):
     0  OK        every check passed
     1  WARNING   a warning threshold was reached
     2  CRITICAL  a critical threshold was reached
-    3  UNKNOWN   a check could not be evaluated (a workspace failed to answer, metrics missing,
+    3  UNKNOWN   a check could not be evaluated (a workspace or its Log Analytics failed to answer,
                  bad thresholds or settings)
   CRITICAL outranks WARNING, which outranks UNKNOWN.
 
 thresholds: defaults < the profile's [profiles.NAME.checks] table in the config file < --thresholds FILE
 < flags. A count threshold of 0 turns that level off.
 checks: failed-jobs, unusable-nodes, preempted-nodes, idle-gpu, deployments, quota, endpoint-5xx,
-latency-p95 (the last two need endpoint metrics and run only when given a threshold)."""
+latency-p95 (the last two judge each online endpoint over the last hour of Log Analytics traffic logs and
+run only when given a threshold)."""
 
 _FLAG_HELP = {
     "failed_jobs_hours": "window for failed jobs, by creation time (default 24)",
@@ -36,10 +37,10 @@ _FLAG_HELP = {
     "idle_gpu_crit": "such idle GPU nodes for CRITICAL (default 0: off)",
     "quota_warn_percent": "quota use for WARNING (default 80)",
     "quota_crit_percent": "quota use for CRITICAL (default 95)",
-    "endpoint_5xx_warn_percent": "endpoint 5xx rate for WARNING (needs metrics)",
-    "endpoint_5xx_crit_percent": "endpoint 5xx rate for CRITICAL (needs metrics)",
-    "latency_p95_warn_ms": "endpoint p95 latency for WARNING (needs metrics)",
-    "latency_p95_crit_ms": "endpoint p95 latency for CRITICAL (needs metrics)",
+    "endpoint_5xx_warn_percent": "an endpoint's 5xx rate over the last hour for WARNING (default: off)",
+    "endpoint_5xx_crit_percent": "an endpoint's 5xx rate over the last hour for CRITICAL (default: off)",
+    "latency_p95_warn_ms": "an endpoint's p95 latency over the last hour for WARNING (default: off)",
+    "latency_p95_crit_ms": "an endpoint's p95 latency over the last hour for CRITICAL (default: off)",
 }
 
 UNKNOWN = 3

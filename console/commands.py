@@ -20,7 +20,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("datastores", ("datastore", "ds"), "Datastores of the workspace"),
     Command("jobs", ("job", "j"), "Jobs of the workspace; `:jobs failed` filters by status", "STATUS"),
     Command("deployments", ("endpoints", "deploy", "ep", "d"), "Online and batch endpoints and their deployments"),
-    Command("metrics", ("metric", "m"), "Live metrics of the workspace"),
+    Command("metrics", ("metric", "m"), "Live metrics; `:metrics NAME` for one cluster or endpoint", "NAME"),
     Command("errors", ("err", "e"), "Recent errors in full: Azure's message, code and request id"),
     Command("help", ("?",), "Every key of the current screen"),
     Command("quit", ("q", "q!", "exit"), "Quit the console"),

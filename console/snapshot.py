@@ -60,10 +60,18 @@ FORMATS = ("json", "md", "csv", "txt", "svg")
 DATA_FORMATS = ("json", "md", "csv")
 JOB_LIMIT = 100  # the most recent jobs per workspace: one server page, never more
 
+METRICS_WINDOW = dt.timedelta(hours=1)
 METRICS_NOTE = (
-    "metrics: not collected yet — endpoint and cluster metrics arrive with the monitor service; "
-    "the table is in the schema and stays empty until then"
+    "metrics: the hour before generated_at, per workspace — each online endpoint's requests, 5xx rate and p95 "
+    "latency from Log Analytics (AmlOnlineEndpointTrafficLog, aggregated on the server), and each cluster's "
+    "node counts by state from Azure Monitor platform metrics (the latest 1-minute point)"
 )
+# One row per endpoint, whatever the traffic: the aggregation happens in Log Analytics.
+ENDPOINT_HEALTH_KQL = """AmlOnlineEndpointTrafficLog
+| summarize Requests = count(), Errors5xx = countif(ResponseCode >= 500),
+    P95 = percentile(TotalDurationMs, 95) by EndpointName
+| order by EndpointName asc"""
+NODE_METRICS = ("Active Nodes", "Idle Nodes", "Unusable Nodes", "Preempted Nodes")
 JOBS_NOTE = "jobs: the {limit} most recent active jobs per workspace (newest first)"
 
 
@@ -353,6 +361,20 @@ def batch_deployment_row(d: BatchDeployment, endpoint: BatchEndpoint) -> dict[st
     }
 
 
+def metric_row(
+    workspace: str, scope: str, metric: str, aggregation: str, value: float | None, unit: str, time: Any
+) -> dict[str, Any]:
+    return {
+        "workspace": workspace,
+        "scope": scope,
+        "metric": metric,
+        "aggregation": aggregation,
+        "value": value,
+        "unit": unit,
+        "time": iso_utc(time),
+    }
+
+
 def error_row(area: str, workspace: str | None, target: str, err: ServiceError) -> dict[str, Any]:
     return {
         "area": area,
@@ -409,7 +431,7 @@ class _Task:
 Loaded = tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]  # rows per table, errors
 
 
-def _load(session: Session, task: _Task, request: SnapshotRequest) -> Loaded:
+def _load(session: Session, task: _Task, request: SnapshotRequest, now: dt.datetime | None = None) -> Loaded:
     """One (area, workspace) read. Raises on failure of the whole target; inner failures are errors."""
     from services import compute, datastores, jobs
 
@@ -432,7 +454,70 @@ def _load(session: Session, task: _Task, request: SnapshotRequest) -> Loaded:
         return {"jobs": [job_row(j) for j in pager]}, []
     if task.area == "deployments":
         return _load_deployments(session, ws)
+    if task.area == "metrics":
+        return _load_metrics(session, ws, now)
     raise AssertionError(task.area)
+
+
+def _load_metrics(session: Session, ws: Workspace, now: dt.datetime | None) -> Loaded:
+    """Endpoint health from Log Analytics and cluster node counts from platform metrics, for one workspace.
+
+    A failure of one source is an error row beside the other's rows; when both fail, the workspace failed."""
+    from services import monitor
+    from services.errors import classify
+
+    end = now or dt.datetime.now(dt.UTC)
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    failures: list[Exception] = []
+    try:
+        law = monitor.log_analytics_workspace(session, ws)
+        result = monitor.run_query(session, law, ENDPOINT_HEALTH_KQL, (end - METRICS_WINDOW, end))
+        for name, requests, errors_5xx, p95 in result.rows:
+            scope = f"endpoint/{name}"
+            rate = round(100.0 * errors_5xx / requests, 2) if requests else None
+            rows.append(metric_row(ws.name, scope, "requests", "count", requests, "Count", end))
+            rows.append(metric_row(ws.name, scope, "5xx_rate", "percent", rate, "Percent", end))
+            p95_value = float(p95) if isinstance(p95, int | float) else None
+            rows.append(metric_row(ws.name, scope, "latency_p95", "p95", p95_value, "MilliSeconds", end))
+    except Exception as exc:
+        failures.append(exc)
+        errors.append(error_row("metrics", ws.name, ws.id, _metrics_error(exc, classify)))
+    try:
+        series = monitor.query_metrics(
+            session,
+            [(ws.id, ws.location)],
+            monitor.WORKSPACE_NAMESPACE,
+            NODE_METRICS,
+            timespan=dt.timedelta(minutes=11),
+            end=end + dt.timedelta(minutes=1),  # the minute holding `end` is the one that agrees with compute
+            interval=dt.timedelta(minutes=1),
+            split_by="ClusterName",
+        )
+        for s in series:
+            cluster = dict(s.dimensions).get("ClusterName") or dict(s.dimensions).get("clustername")
+            point = next((p for p in reversed(s.points) if p.average is not None), None)
+            if cluster and point is not None:
+                rows.append(
+                    metric_row(
+                        ws.name, f"cluster/{cluster}", s.metric, "average", point.average, s.unit, point.timestamp
+                    )
+                )
+    except Exception as exc:
+        failures.append(exc)
+        errors.append(error_row("metrics", ws.name, ws.id, _metrics_error(exc, classify)))
+    if len(failures) == 2:  # nothing read: the workspace failed (collect classifies it)
+        raise failures[0]
+    return {"metrics": rows}, errors
+
+
+def _metrics_error(exc: BaseException, classify: Callable[[BaseException], ServiceError]) -> ServiceError:
+    from services.models import KqlQueryFailed
+
+    if isinstance(exc, KqlQueryFailed):
+        base = classify(exc.__cause__) if exc.__cause__ is not None else ServiceError(ErrorKind.INVALID, "")
+        return ServiceError(ErrorKind.INVALID, str(exc.error), exc.error.status, exc.error.code, base.request_id)
+    return classify(exc)
 
 
 def _load_deployments(session: Session, ws: Workspace) -> Loaded:
@@ -480,6 +565,7 @@ _SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "datastores": lambda r: (r["workspace"].lower(), r["name"].lower()),
     "endpoints": lambda r: (r["workspace"].lower(), r["type"], r["name"].lower()),
     "deployments": lambda r: (r["workspace"].lower(), r["endpoint_type"], r["endpoint"].lower(), r["name"].lower()),
+    "metrics": lambda r: (r["workspace"].lower(), r["scope"].lower(), r["metric"].lower(), r["aggregation"]),
     "errors": lambda r: (r["area"], (r["workspace"] or "").lower(), r["target"].lower()),
 }
 
@@ -515,14 +601,14 @@ def collect_snapshot(
         tables["workspaces"] = [workspace_row(w, by_sub) for w in chosen]
 
     tasks: list[_Task] = []
-    for area in ("compute", "datastores", "jobs", "deployments"):
+    for area in ("compute", "datastores", "jobs", "deployments", "metrics"):
         if area in request.areas:
             tasks.extend(_Task(area, w) for w in chosen)
     if "compute" in request.areas:
         regions = sorted({(w.subscription_id, w.location) for w in chosen})
         tasks.extend(_Task("quota", None, r) for r in regions)
 
-    for result in collect(tasks, lambda t: _load(session, t, request), concurrency=request.concurrency):
+    for result in collect(tasks, lambda t: _load(session, t, request, now), concurrency=request.concurrency):
         task = result.target
         if result.error is not None:
             ws_name = task.workspace.name if task.workspace else None

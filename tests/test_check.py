@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 
-from console.check import CheckStatus, ThresholdError, Thresholds, check_idle_gpu, check_quota, level, worst
+from console.check import (
+    CheckStatus,
+    ThresholdError,
+    Thresholds,
+    check_idle_gpu,
+    check_metric,
+    check_quota,
+    level,
+    worst,
+)
 from console.check_cmd import profile_thresholds
 from console.cli import main
 
@@ -64,10 +73,54 @@ def test_critical_by_threshold(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == CheckStatus.OK, out  # none failed within the last hour of the frozen clock
 
 
-def test_unknown_when_metrics_are_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = check(["--checks", "latency-p95,unusable-nodes", "--latency-p95-warn-ms", "500"], capsys)
-    assert code == CheckStatus.UNKNOWN == 3
-    assert out.startswith("AZML UNKNOWN - latency-p95: endpoint metrics are not available yet (warn 500 ms)")
+@pytest.mark.parametrize(
+    ("flags", "expected", "worst"),
+    [
+        # on the frozen demo: fraud-detect-prod-weu answers 1.99% 5xx, llm-summarize-prod-eus 287 ms at p95
+        (["--endpoint-5xx-warn-percent", "1.5", "--endpoint-5xx-crit-percent", "5"], CheckStatus.WARNING, "1.99%"),
+        (["--endpoint-5xx-crit-percent", "1.5"], CheckStatus.CRITICAL, "1.99%"),
+        (["--endpoint-5xx-warn-percent", "3"], CheckStatus.OK, "1.99%"),
+        (["--latency-p95-warn-ms", "250", "--latency-p95-crit-ms", "1000"], CheckStatus.WARNING, "287 ms"),
+        (["--latency-p95-crit-ms", "250"], CheckStatus.CRITICAL, "287 ms"),
+        (["--latency-p95-warn-ms", "500"], CheckStatus.OK, "287 ms"),
+    ],
+)
+def test_endpoint_metrics_from_log_analytics(
+    flags: list[str], expected: CheckStatus, worst: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = check(["--checks", "endpoint-5xx,latency-p95", *flags, "--format", "json"], capsys)
+    assert code == expected, out
+    doc = json.loads(out)
+    (finding,) = doc["checks"]  # the other one has no threshold: off, with a note
+    assert finding["status"] == expected.name
+    assert f"worst {worst} on mlw-" in finding["summary"] and "7 endpoints" in finding["summary"]
+    if expected is not CheckStatus.OK:
+        assert finding["details"] and worst in finding["details"][0]
+    assert any("off until a threshold is set" in n for n in doc["notes"])
+
+
+def test_endpoint_metric_check_on_plain_rows() -> None:
+    def row(ws: str, scope: str, metric: str, value: float | None) -> dict[str, Any]:
+        return {"workspace": ws, "scope": scope, "metric": metric, "value": value}
+
+    rows = [
+        row("a", "endpoint/e1", "5xx_rate", 0.5),
+        row("a", "endpoint/e2", "5xx_rate", 4.0),
+        row("b", "endpoint/e3", "5xx_rate", None),  # no traffic: not judged
+        row("b", "endpoint/e3", "latency_p95", 900.0),
+        row("b", "cluster/c", "5xx_rate", 99.0),  # not an endpoint
+    ]
+    f = check_metric("endpoint-5xx", "5xx_rate", rows, [], 1.0, 5.0, "%")
+    assert f.status is CheckStatus.WARNING and f.details == ("a/e2: 4% (WARNING)",)
+    assert "worst 4% on a/e2" in f.summary and "2 endpoints" in f.summary
+    assert check_metric("endpoint-5xx", "5xx_rate", rows, [], None, 4.0, "%").status is CheckStatus.CRITICAL
+    empty = check_metric("endpoint-5xx", "5xx_rate", [], [], 1.0, None, "%")
+    assert empty.status is CheckStatus.OK and empty.summary.startswith("no endpoint traffic")
+    missing = [
+        {"area": "metrics", "workspace": "c", "target": "", "kind": "transient", "message": "m", "request_id": "r1"}
+    ]
+    f = check_metric("endpoint-5xx", "5xx_rate", rows[:1], missing, 1.0, 5.0, "%")
+    assert f.status is CheckStatus.UNKNOWN and "request id r1" in f.details[-1]
 
 
 def test_unknown_when_a_workspace_cannot_be_read(capsys: pytest.CaptureFixture[str]) -> None:

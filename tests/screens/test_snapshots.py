@@ -40,7 +40,7 @@ SCREENS: list[tuple[str, list[str], bool]] = [
     ("datastores", [":datastores", "enter"], True),
     ("jobs", [":jobs", "enter"], True),
     ("deployments", [":deployments", "enter"], True),
-    ("metrics", [":metrics", "enter"], False),
+    ("metrics", [":metrics", "enter"], True),
     ("help", ["question_mark"], False),
 ]
 
