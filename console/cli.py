@@ -90,7 +90,8 @@ def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
         default=argparse.SUPPRESS if for_subcommand else [],
         type=key_value,
         metavar="KEY=VALUE",
-        help="emulator setting for --demo (seed, scale, latency_ms, frozen, faults); repeatable",
+        help="emulator setting for --demo (seed, scale, latency_ms, frozen, faults); repeatable; "
+        "faults=FAULTS injects failures, e.g. faults=rate=0.3 (syntax: azml emulator serve --help)",
     )
     source.add_argument(
         "--profile", "-p", metavar="NAME", help="the profile to use (default: the default profile)", **sup

@@ -13,6 +13,17 @@ from typing import Any
 from .exitcodes import ExitCode
 
 
+def faults_option(text: str) -> str:
+    """Validate ``--faults`` at parse time, so a bad entry is named before anything starts."""
+    from emulator import parse_faults
+
+    try:
+        parse_faults(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     from .cli import bounded_int
 
@@ -23,6 +34,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="serve the emulator until interrupted",
         description="Serve the emulator on 127.0.0.1 and print one JSON line "
         '{"endpoint", "ca_file", "tenant_id", "subscription_ids"} on stdout.',
+        epilog=_faults_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve_p.add_argument("--port", type=bounded_int(0, 65535), default=0, help="TCP port (default: an ephemeral one)")
     serve_p.add_argument("--seed", type=int, default=7, help="estate seed (default 7)")
@@ -31,11 +44,25 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     serve_p.add_argument(
         "--frozen", action="store_true", help="freeze the simulation clock (default: follow wall time)"
     )
+    serve_p.add_argument(
+        "--faults",
+        type=faults_option,
+        action="append",
+        default=[],
+        metavar="FAULTS",
+        help="inject faults, e.g. 'rate=0.3' or 'computes:429:retry-after=3;/jobs:latency=12s' (see below); repeatable",
+    )
     serve_p.set_defaults(run=serve)
 
 
+def _faults_help() -> str:
+    from emulator import FAULTS_HELP
+
+    return "--faults " + FAULTS_HELP + "\nThe same text works as `azml --demo --demo-option faults=FAULTS`."
+
+
 def serve(args: argparse.Namespace) -> int:
-    from emulator import Emulator, EmulatorConfig
+    from emulator import Emulator, EmulatorConfig, parse_faults
 
     try:
         config = EmulatorConfig(
@@ -44,6 +71,7 @@ def serve(args: argparse.Namespace) -> int:
             port=args.port,
             latency_ms=args.latency_ms,
             frozen=args.frozen,
+            faults=[rule for text in args.faults for rule in parse_faults(text)],
         )
         if config.latency_ms < 0:
             raise ValueError("--latency-ms must be >= 0")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .config import EmulatorConfig
+from .faults import FAULTS_HELP, parse_faults
 
 if TYPE_CHECKING:
     from .server import Emulator
 
-__all__ = ["Emulator", "EmulatorConfig"]
+__all__ = ["FAULTS_HELP", "Emulator", "EmulatorConfig", "parse_faults"]
 
 
 def __getattr__(name: str) -> Any:

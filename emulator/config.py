@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from .faults import FaultRule, parse_faults
 
 
 @dataclass
@@ -17,7 +18,7 @@ class EmulatorConfig:
     lro_seconds: float = 1.0
     retry_after: str = "1"
     options: dict[str, str] = field(default_factory=dict)  # area-specific extras
-    faults: list[tuple[str, int, float]] = field(default_factory=list)  # (path regex, status, rate) from the start
+    faults: list[FaultRule] = field(default_factory=list)  # from the start (the ``faults`` option, FAULTS_HELP)
 
     @classmethod
     def from_options(cls, options: dict[str, str], **defaults: Any) -> EmulatorConfig:
@@ -44,45 +45,12 @@ class EmulatorConfig:
                     cfg.options[k] = value
             except ValueError as e:
                 raise ValueError(f"emulator option {key}: {value!r} is not a valid value ({e})") from e
-        if cfg.latency_ms < 0:
-            raise ValueError("emulator option latency_ms: must be >= 0")
+        if not 0 <= cfg.latency_ms <= 600_000:
+            raise ValueError("emulator option latency_ms: must be within 0..600000")
+        if cfg.scale not in ("small", "large"):
+            raise ValueError(f"emulator option scale: {cfg.scale!r} is not small or large")
+        if not 0 <= cfg.port <= 65535:
+            raise ValueError(f"emulator option port: {cfg.port} is outside 0..65535")
+        if not 0.0 <= cfg.lro_seconds <= 3600.0:  # NaN fails this too
+            raise ValueError(f"emulator option lro_seconds: {cfg.lro_seconds} is outside 0..3600")
         return cfg
-
-
-def parse_faults(text: str) -> list[tuple[str, int, float]]:
-    """``PATTERN:STATUS[:RATE]`` entries separated by ``;`` (e.g. ``mlw-prod-weu/computes:500``).
-
-    The pattern is a regex searched in the request path and may itself hold ``:`` (the numbers are read
-    from the right). The server turns each entry into a FaultRule.
-    """
-    rules: list[tuple[str, int, float]] = []
-    for entry in (e.strip() for e in text.split(";")):
-        if not entry:
-            continue
-        parts = entry.rsplit(":", 2)
-        rate = 1.0
-        if len(parts) == 3 and parts[1].isdigit() and _is_number(parts[2]):
-            pattern, status, rate = parts[0], int(parts[1]), float(parts[2])
-        else:
-            pattern, _, status_text = entry.rpartition(":")
-            if not pattern or not status_text.isdigit():
-                raise ValueError(f"fault {entry!r} is not PATTERN:STATUS[:RATE]")
-            status = int(status_text)
-        if not 400 <= status <= 599:
-            raise ValueError(f"fault {entry!r}: the status must be within 400..599")
-        if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"fault {entry!r}: the rate must be within 0..1")
-        try:
-            re.compile(pattern)
-        except re.error as e:
-            raise ValueError(f"fault {entry!r}: the pattern is not a regular expression ({e})") from e
-        rules.append((pattern, status, rate))
-    return rules
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import logging
@@ -20,7 +21,7 @@ from .clock import SimClock
 from .config import EmulatorConfig
 from .credential import EmulatorCredential, decode_token
 from .estate import Estate
-from .faults import Drop, FaultRule, Faults
+from .faults import LRO_FAILURE, Decision, Drop, Faults
 from .http import ApiError, Request, Response, Router
 from .lro import Operations
 from .lro import register as register_lro
@@ -44,8 +45,9 @@ class Emulator:
         self.ops = Operations(duration_s=self.config.lro_seconds, retry_after=self.config.retry_after)
         self.router = Router()
         self.faults = Faults(self.config.seed)
-        for pattern, status, rate in self.config.faults:  # the ``faults=`` option
-            self.faults.add(FaultRule(pattern=pattern, status=status, rate=rate))
+        for rule in self.config.faults:  # the ``faults=`` option; copies, as a rule counts its ``times``
+            self.faults.add(dataclasses.replace(rule))
+        self._stopping = threading.Event()  # wakes requests held by latency or timeout faults at stop()
         register_lro(self.router, self.ops)
         self.request_count = 0
         self.request_log: list[tuple[str, str, int]] = []  # (method, path, status), for tests
@@ -97,6 +99,7 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -125,14 +128,34 @@ class Emulator:
 
     def handle(self, req: Request) -> Response:
         if self.config.latency_ms:
-            time.sleep(self.config.latency_ms / 1000.0)
+            self._stopping.wait(self.config.latency_ms / 1000.0)
         fault = self.faults.decide(req.method, req.path)
         if fault.delay_s:
-            time.sleep(fault.delay_s)
+            self._stopping.wait(fault.delay_s)
         if fault.drop:
             raise Drop()
         if fault.response is not None:
             return fault.response
+        resp = self._handle(req, fault)
+        if fault.lro_fail:
+            self._fail_operation(resp)
+        if fault.drop_after:
+            raise Drop()  # applied, but the client never hears of it
+        return resp
+
+    def _fail_operation(self, resp: Response) -> None:
+        """The ``lro-fail`` fault: the operation this answer started fails when it settles, unapplied."""
+        url = resp.headers.get("Azure-AsyncOperation") or resp.headers.get("Location") or ""
+        op_id = urllib.parse.urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+        if not op_id:
+            return
+        try:
+            op = self.ops.get(op_id)
+        except ApiError:
+            return
+        op.fail_with = dict(LRO_FAILURE)
+
+    def _handle(self, req: Request, fault: Decision) -> Response:
         try:
             if not req.path.startswith(_ANONYMOUS_PREFIXES):
                 req.caller = _authenticate(req, self.tenant_id)
@@ -226,7 +249,13 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 base_url=emulator.endpoint,
                 request_id=request_id,
             )
-            resp = emulator.handle(req)
+            try:
+                resp = emulator.handle(req)
+            except Drop:
+                with emulator._count_lock:
+                    emulator.request_count += 1
+                    emulator.request_log.append((self.command, parsed.path, 0))  # 0: the connection dropped
+                raise
             payload = resp.encode()
             with emulator._count_lock:
                 emulator.request_count += 1

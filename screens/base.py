@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import NoActiveWorker, get_current_worker
 
 from screens.modals import ConfirmScreen, DetailScreen, Plan
 from screens.widgets.context_bar import ContextBar
@@ -91,6 +91,9 @@ class ResourceScreen(Screen[None], Generic[M]):
         self.error = ""
         self._sort_index = -1
         self.loads = 0
+        self.last_action = ""  # what the last action's notification said
+        self.retry_notes: list[str] = []  # every retry shown on the status line (the last 50)
+        self._listening: Session | None = None
 
     # -- what a subclass provides ---------------------------------------------------------------
 
@@ -148,6 +151,41 @@ class ResourceScreen(Screen[None], Generic[M]):
         else:
             self._status("waiting for the connection…")
 
+    def on_unmount(self) -> None:
+        if self._listening is not None:
+            self._listening.remove_retry_listener(self._on_retry)
+            self._listening = None
+
+    # -- retries, visible -------------------------------------------------------------------------
+
+    def _listen_for_retries(self, session: Session) -> None:
+        if self._listening is session:
+            return
+        if self._listening is not None:
+            self._listening.remove_retry_listener(self._on_retry)
+        add = getattr(session, "add_retry_listener", None)
+        if callable(add):
+            add(self._on_retry)
+            self._listening = session
+
+    def _on_retry(self, event: Any) -> None:
+        """A request of the session is about to be retried (called from the requesting thread)."""
+        try:
+            mine = get_current_worker().node is self
+        except NoActiveWorker:  # a fan-out thread: shown by the screen that is loading and visible
+            mine = self.loading and self.app.screen is self
+        if mine:
+            try:
+                self.app.call_from_thread(self._show_retry, event.describe())
+            except RuntimeError:  # the app is closing
+                pass
+
+    def _show_retry(self, text: str) -> None:
+        self.retry_notes.append(text)
+        del self.retry_notes[:-50]
+        base = self._summary() if self.models else ("STALE · " if self.stale else "") + "loading…"
+        self._status(f"{base} · {text}")
+
     def on_screen_resume(self) -> None:
         self._update_title()
         if self.session is not None and not self.loading and self._due():
@@ -192,6 +230,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         if self.WORKSPACE_SCOPED and self.workspace is None:
             self._status("choose a workspace first (:workspaces, enter)")
             return
+        self._listen_for_retries(session)
         self.loading = True
         self._status("loading…" if not self.models else self._summary() + " · refreshing…")
         self._load(session, self.workspace)
@@ -257,6 +296,9 @@ class ResourceScreen(Screen[None], Generic[M]):
         return text
 
     def _status(self, text: str) -> None:
+        if self.stale and self.error and not text.startswith("STALE"):
+            # whatever else the line says (a subclass's summary, a follow-up read), the rows stay marked stale
+            text = f"STALE (last update failed): {self.error} · {text}"
         self.query_one("#status", Static).update(Text(text))
 
     # -- list keys ------------------------------------------------------------------------------
@@ -339,7 +381,9 @@ class ResourceScreen(Screen[None], Generic[M]):
             self.notify(f"{op.title} is disabled: the profile is read-only.", title="Read-only", severity="warning")
             return
         production = bool(getattr(self.app, "production", False))
-        needs_typing = confirm_text or (target.name if (op.destructive or production) else "")
+        # Production: every mutation is typed, creations included (their target has no name yet).
+        name = str(target.name or params.get("name") or target.describe())
+        needs_typing = confirm_text or (name if (op.destructive or production) else "")
         plan = Plan(
             title=op.title,
             target=target.describe(),
@@ -357,19 +401,46 @@ class ResourceScreen(Screen[None], Generic[M]):
 
         self.app.push_screen(ConfirmScreen(plan), callback=confirmed)
 
+    def confirm_production(
+        self, operation: str, target: Any, params: Mapping[str, Any], then: Callable[[], None]
+    ) -> None:
+        """For mutations that run outside act() (e.g. invoke, with its own worker and result screen): on a
+        production profile, the same typed confirmation first; elsewhere, run ``then`` at once."""
+        if not getattr(self.app, "production", False):
+            then()
+            return
+        from services import mutations
+
+        op = mutations.registry()[operation]
+        plan = Plan(
+            title=op.title,
+            target=target.describe(),
+            az=mutations.az_command(operation, target, params),
+            confirm_text=str(target.name or target.describe()),
+            details=("Production profile: type the name to confirm.",),
+        )
+        self.app.push_screen(ConfirmScreen(plan), callback=lambda ok: then() if ok else None)
+
     @work(thread=True, group="actions", exit_on_error=False)
     def _run_action(self, title: str, runner: Callable[[], object], key: str | None, done: str) -> None:
+        from services.mutations import ResponseLost
+
         try:
             runner()
+        except ResponseLost as e:  # sent, answer lost, state read back: say what actually happened
+            severity = "information" if e.applied else "warning"
+            self.app.call_from_thread(self._action_finished, title, key, str(e), severity)
+            return
         except Exception as e:
             from services.errors import describe
 
-            self.app.call_from_thread(self._action_finished, title, key, f"{title} failed: {describe(e)}", True)
+            self.app.call_from_thread(self._action_finished, title, key, f"{title} failed: {describe(e)}", "error")
             return
-        self.app.call_from_thread(self._action_finished, title, key, done, False)
+        self.app.call_from_thread(self._action_finished, title, key, done, "information")
 
-    def _action_finished(self, title: str, key: str | None, message: str, failed: bool) -> None:
+    def _action_finished(self, title: str, key: str | None, message: str, severity: Any) -> None:
         if key:
             self.pending.pop(key, None)
-        self.notify(message, title=title, severity="error" if failed else "information", timeout=10 if failed else 5)
+        self.last_action = message
+        self.notify(message, title=title, severity=severity, timeout=5 if severity == "information" else 12)
         self.action_refresh()

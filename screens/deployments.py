@@ -617,8 +617,13 @@ class DeploymentsScreen(ResourceScreen[Row]):
             if values is None:
                 return
             wanted = known.get(values.get("deployment_name", "").lower(), "")
-            self._status(f"invoking {ep.name}{' → ' + wanted if wanted else ''}…")
-            self._invoke(session, _target(ws, ep.name), values.get("payload", ""), wanted, names)
+            target = _target(ws, ep.name)
+
+            def run() -> None:
+                self._status(f"invoking {ep.name}{' → ' + wanted if wanted else ''}…")
+                self._invoke(session, target, values.get("payload", ""), wanted, names)
+
+            self.confirm_production("deployments.invoke", target, {"deployment_name": wanted}, run)
 
         deployment = row.deployment.name if row.deployment is not None else ""
         self.app.push_screen(

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import validation as v
 from .models import Compute, ComputeNode, NodeCounts, Usage, VmSize, Workspace
-from .mutations import Target, operation, ws_args
+from .mutations import Target, expect_state, operation, read_resource, resource_path, ws_args
 from .session import Session
 
 API = "2024-10-01"
@@ -177,20 +177,55 @@ def _ml(session: Session, t: Target) -> Any:
     return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
 
 
+def _compute_state(session: Session, t: Target, params: Mapping[str, Any]) -> tuple[str, str]:
+    """(name, state) of the target compute (or of params["name"] for a create); state "" when missing."""
+    name = str(params.get("name") or t.name)
+    body = read_resource(session, resource_path(t, "computes", name), API)
+    if body is None:
+        return name, ""
+    outer = body.get("properties") or {}
+    p = outer.get("properties") or {}
+    state = p.get("state") or p.get("allocationState") or outer.get("provisioningState") or "in an unknown state"
+    if str(outer.get("provisioningState", "")).lower() in ("deleting", "creating", "failed"):
+        state = outer["provisioningState"]
+    return name, str(state)
+
+
+def _reconcile_scale(session: Session, t: Target, params: Mapping[str, Any]) -> tuple[bool | None, str]:
+    body = read_resource(session, resource_path(t, "computes", t.name), API)
+    if body is None:
+        return False, f"{t.name} does not exist"
+    scale = ((body.get("properties") or {}).get("properties") or {}).get("scaleSettings") or {}
+    now = (int(scale.get("minNodeCount") or 0), int(scale.get("maxNodeCount") or 0))
+    wanted = (int(params.get("min_instances", -1)), int(params.get("max_instances", -1)))
+    return now == wanted, f"{t.name} scales {now[0]}..{now[1]} nodes"
+
+
 @operation(
-    "compute.start", "Start compute instance", az=lambda t, p: f"az ml compute start --name {t.name} {ws_args(t)}"
+    "compute.start",
+    "Start compute instance",
+    az=lambda t, p: f"az ml compute start --name {t.name} {ws_args(t)}",
+    reconcile=expect_state(_compute_state, ("starting", "running"), ("stopped", "stopping")),
 )
 def start_instance(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_start(target.name).result()
 
 
-@operation("compute.stop", "Stop compute instance", az=lambda t, p: f"az ml compute stop --name {t.name} {ws_args(t)}")
+@operation(
+    "compute.stop",
+    "Stop compute instance",
+    az=lambda t, p: f"az ml compute stop --name {t.name} {ws_args(t)}",
+    reconcile=expect_state(_compute_state, ("stopping", "stopped"), ("running", "starting")),
+)
 def stop_instance(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_stop(target.name).result()
 
 
 @operation(
-    "compute.restart", "Restart compute instance", az=lambda t, p: f"az ml compute restart --name {t.name} {ws_args(t)}"
+    "compute.restart",
+    "Restart compute instance",
+    az=lambda t, p: f"az ml compute restart --name {t.name} {ws_args(t)}",
+    reconcile=expect_state(_compute_state, ("restarting",), ("stopped",)),
 )
 def restart_instance(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_restart(target.name).result()
@@ -217,6 +252,7 @@ def _validate_cluster(p: Mapping[str, Any]) -> None:
         f"--idle-time-before-scale-down {p['idle_seconds']} --tier {p.get('tier', 'dedicated')} {ws_args(t)}"
     ),
     validate=_validate_cluster,
+    reconcile=expect_state(_compute_state, ("creating", "succeeded", "steady", "resizing"), ("",)),
 )
 def create_cluster(
     session: Session,
@@ -256,6 +292,7 @@ def _validate_instance(p: Mapping[str, Any]) -> None:
     "Create compute instance",
     az=lambda t, p: f"az ml compute create --name {p['name']} --type ComputeInstance --size {p['size']} {ws_args(t)}",
     validate=_validate_instance,
+    reconcile=expect_state(_compute_state, ("creating", "succeeded", "running", "starting"), ("",)),
 )
 def create_instance(
     session: Session,
@@ -286,6 +323,7 @@ def _validate_scale(p: Mapping[str, Any]) -> None:
         f"--max-instances {p['max_instances']} --idle-time-before-scale-down {p['idle_seconds']} {ws_args(t)}"
     ),
     validate=_validate_scale,
+    reconcile=_reconcile_scale,
 )
 def update_scale(
     session: Session, target: Target, *, min_instances: int, max_instances: int, idle_seconds: int
@@ -303,6 +341,7 @@ def update_scale(
     "Delete compute",
     az=lambda t, p: f"az ml compute delete --name {t.name} --yes {ws_args(t)}",
     destructive=True,
+    reconcile=expect_state(_compute_state, ("", "deleting")),
 )
 def delete_compute(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_delete(target.name).result()

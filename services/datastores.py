@@ -14,7 +14,7 @@ from typing import Any
 from . import validation as v
 from .models.core import Workspace
 from .models.datastores import KIND_TYPES, Datastore, StorageEntry, StorageListing
-from .mutations import Target, operation, ws_args
+from .mutations import Reconciled, Target, operation, read_resource, resource_path, ws_args
 from .secrets import SecretSource
 from .session import Session
 
@@ -369,11 +369,31 @@ def _register(session: Session, target: Target, kind: str, p: Mapping[str, Any])
     return _from_rest(body, target.workspace)
 
 
+def _reconcile_registered(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    name = str(params.get("name") or t.name)
+    body = read_resource(session, resource_path(t, "datastores", name), API)
+    return (body is not None), f"{name} is {'registered' if body is not None else 'not registered'}"
+
+
+def _reconcile_default(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    body = read_resource(session, resource_path(t, "datastores", t.name), API)
+    if body is None:
+        return False, f"{t.name} is not registered"
+    default = bool((body.get("properties") or {}).get("isDefault"))
+    return default, f"{t.name} is {'' if default else 'not '}the default datastore"
+
+
+def _reconcile_unregistered(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    body = read_resource(session, resource_path(t, "datastores", t.name), API)
+    return (body is None), f"{t.name} is {'no longer' if body is None else 'still'} registered"
+
+
 @operation(
     "datastore.register_blob",
     "Register Blob datastore",
     az=_az_register("blob", "container_name"),
     validate=_validate_register("blob", "container_name"),
+    reconcile=_reconcile_registered,
 )
 def register_blob(
     session: Session,
@@ -399,6 +419,7 @@ def register_blob(
     "Register ADLS Gen2 datastore",
     az=_az_register("adls_gen2", "filesystem"),
     validate=_validate_register("adls_gen2", "filesystem"),
+    reconcile=_reconcile_registered,
 )
 def register_adls_gen2(
     session: Session,
@@ -428,6 +449,7 @@ def register_adls_gen2(
     "Register Azure Files datastore",
     az=_az_register("file", "file_share_name"),
     validate=_validate_register("file", "file_share_name"),
+    reconcile=_reconcile_registered,
 )
 def register_file(
     session: Session,
@@ -460,6 +482,7 @@ def _check_target_name(target: Target) -> None:
         f"az ml datastore show --name {t.name} {ws_args(t)}  # no az ml verb sets the default: "
         "the console re-sends the datastore with properties.isDefault=true"
     ),
+    reconcile=_reconcile_default,
 )
 def set_default(session: Session, target: Target) -> Datastore:
     """Make the datastore the workspace default (Azure clears the flag on the previous one)."""
@@ -481,6 +504,7 @@ def set_default(session: Session, target: Target) -> Datastore:
     "Unregister datastore",
     az=lambda t, p: f"az ml datastore delete --name {t.name} {ws_args(t)}",
     destructive=True,
+    reconcile=_reconcile_unregistered,
 )
 def unregister(session: Session, target: Target) -> None:
     """Remove the datastore's registration from the workspace; the data in storage is untouched."""

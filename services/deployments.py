@@ -34,7 +34,18 @@ from .models.deployments import (
     Traffic,
     traffic_of,
 )
-from .mutations import FUNCTIONS, REGISTRY, Target, operation, run, ws_args
+from .mutations import (
+    FUNCTIONS,
+    REGISTRY,
+    Reconciled,
+    Target,
+    expect_state,
+    operation,
+    read_resource,
+    resource_path,
+    run,
+    ws_args,
+)
 from .session import Session
 
 API = "2024-10-01"
@@ -339,11 +350,38 @@ def _az_traffic(t: Target, p: Mapping[str, Any]) -> str:
     return f"{cmd} {ws_args(t)}"
 
 
+def _reconcile_traffic(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    body = read_resource(session, resource_path(t, "onlineEndpoints", t.name), API)
+    if body is None:
+        return False, f"{t.name} does not exist"
+    now = {str(k).lower(): int(v) for k, v in ((body.get("properties") or {}).get("traffic") or {}).items()}
+    wanted = {str(k).lower(): int(v) for k, v in (params.get("traffic") or {}).items()}
+    shown = ", ".join(f"{k} {v}%" for k, v in sorted(now.items())) or "none"
+    return {k: v for k, v in now.items() if v} == {k: v for k, v in wanted.items() if v}, f"{t.name} routes {shown}"
+
+
+def _reconcile_scale(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    body = read_resource(session, resource_path(t, "onlineEndpoints", t.parent, "deployments", t.name), API)
+    if body is None:
+        return False, f"{t.name} does not exist"
+    count = int((body.get("sku") or {}).get("capacity") or 0)
+    state = str((body.get("properties") or {}).get("provisioningState") or "")
+    if count == int(params.get("instance_count", -1)):
+        return True, f"{t.name} has {count} instances ({state})"
+    return (None if state.lower() == "updating" else False), f"{t.name} has {count} instances ({state})"
+
+
+def _deployment_state(session: Session, t: Target, params: Mapping[str, Any]) -> tuple[str, str]:
+    body = read_resource(session, resource_path(t, "onlineEndpoints", t.parent, "deployments", t.name), API)
+    return t.name, "" if body is None else str((body.get("properties") or {}).get("provisioningState") or "unknown")
+
+
 @operation(
     "deployments.update_traffic",
     "Update endpoint traffic",
     az=_az_traffic,
     validate=_validate_traffic,
+    reconcile=_reconcile_traffic,
 )
 def update_traffic(
     session: Session,
@@ -379,6 +417,7 @@ def _validate_scale(p: Mapping[str, Any]) -> None:
         f"--set instance_count={p.get('instance_count')} {ws_args(t)}"
     ),
     validate=_validate_scale,
+    reconcile=_reconcile_scale,
 )
 def scale(session: Session, target: Target, *, instance_count: int) -> None:
     """Set the instance count of deployment ``target.name`` of endpoint ``target.parent``."""
@@ -414,6 +453,7 @@ def _refuse_if_routed(name: str, traffic: Mapping[str, int], mirror: Mapping[str
     "Delete online deployment",
     az=lambda t, p: f"az ml online-deployment delete --name {t.name} --endpoint-name {t.parent} --yes {ws_args(t)}",
     destructive=True,
+    reconcile=expect_state(_deployment_state, ("", "deleting")),
 )
 def delete_deployment(
     session: Session,

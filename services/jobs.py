@@ -34,7 +34,7 @@ from .models.jobs import (
     LogFile,
     Pairs,
 )
-from .mutations import Target, operation, ws_args
+from .mutations import Reconciled, Target, operation, read_resource, resource_path, ws_args
 from .session import Session
 
 API = "2024-01-01-preview"
@@ -610,23 +610,68 @@ def _validate_cancel(p: Mapping[str, Any]) -> None:
     )
 
 
+def _job_state(session: Session, t: Target, name: str) -> dict[str, Any] | None:
+    body = read_resource(session, resource_path(t, "jobs", name), API)
+    return None if body is None else dict(body.get("properties") or {})
+
+
+def _reconcile_cancel(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    props = _job_state(session, t, t.name)
+    if props is None:
+        return False, f"{t.name} does not exist"
+    status = str(props.get("status") or "")
+    if status in ("CancelRequested", "Canceled"):
+        return True, f"{t.name} is {status}"
+    return False, f"{t.name} is {status}"
+
+
+def _reconcile_archived(archived: bool) -> Any:
+    def reconcile(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+        props = _job_state(session, t, t.name)
+        if props is None:
+            return False, f"{t.name} does not exist"
+        now = bool(props.get("isArchived"))
+        return now == archived, f"{t.name} is {'archived' if now else 'not archived'}"
+
+    return reconcile
+
+
+def _reconcile_resubmit(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    name = str(params.get("new_name") or "")
+    props = _job_state(session, t, name) if name else None
+    if props is None:
+        return False, f"no job {name} was created"
+    return True, f"{name} was created and is {props.get('status') or 'submitted'}"
+
+
 @operation(
     "job.cancel",
     "Cancel job",
     az=lambda t, p: f"az ml job cancel --name {t.name} {ws_args(t)}",
     validate=_validate_cancel,
+    reconcile=_reconcile_cancel,
 )
 def cancel_job(session: Session, target: Target, *, status: str) -> None:
     """Cancel a job; ``status`` is its current status as read (a finished job is refused unsent)."""
     _ml(session, target).jobs.begin_cancel(target.name).result()
 
 
-@operation("job.archive", "Archive job", az=lambda t, p: f"az ml job archive --name {t.name} {ws_args(t)}")
+@operation(
+    "job.archive",
+    "Archive job",
+    az=lambda t, p: f"az ml job archive --name {t.name} {ws_args(t)}",
+    reconcile=_reconcile_archived(True),
+)
 def archive_job(session: Session, target: Target) -> None:
     _ml(session, target).jobs.archive(target.name)
 
 
-@operation("job.restore", "Restore archived job", az=lambda t, p: f"az ml job restore --name {t.name} {ws_args(t)}")
+@operation(
+    "job.restore",
+    "Restore archived job",
+    az=lambda t, p: f"az ml job restore --name {t.name} {ws_args(t)}",
+    reconcile=_reconcile_archived(False),
+)
 def restore_job(session: Session, target: Target) -> None:
     _ml(session, target).jobs.restore(target.name)
 
@@ -659,7 +704,7 @@ def _resubmit_az(t: Target, p: Mapping[str, Any]) -> str:
     )
 
 
-@operation("job.resubmit", "Resubmit job", az=_resubmit_az, validate=_validate_resubmit)
+@operation("job.resubmit", "Resubmit job", az=_resubmit_az, validate=_validate_resubmit, reconcile=_reconcile_resubmit)
 def resubmit_job(
     session: Session,
     target: Target,

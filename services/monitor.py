@@ -138,7 +138,9 @@ def log_analytics_workspace(
 
 
 def _logs_client(session: Session) -> Any:
-    return session.cache(("logs-client",), lambda: clients.logs_client(session.cloud, session.credential))
+    return session.cache(
+        ("logs-client",), lambda: clients.logs_client(session.cloud, session.credential, **session.sdk_kwargs())
+    )
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
@@ -423,7 +425,7 @@ def run_panel(
 def _metrics_client(session: Session, region: str) -> Any:
     return session.cache(
         ("metrics-client", region.lower()),
-        lambda: clients.metrics_client(session.cloud, session.credential, region),
+        lambda: clients.metrics_client(session.cloud, session.credential, region, **session.sdk_kwargs()),
     )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from .errors import ServiceError, classify
+from .errors import ServiceError, classify, response_lost
 from .validation import ValidationError
 
 P = ParamSpec("P")
@@ -27,6 +28,34 @@ class ReadOnlyError(PermissionError):
     def __init__(self, operation: str, profile: str) -> None:
         super().__init__(f"{operation} refused: profile '{profile}' is read-only")
         self.operation = operation
+
+
+# What an operation's ``reconcile`` reports after a lost response: (applied?, the state read), where
+# applied is True (Azure took it), False (it did not) or None (the state cannot tell).
+Reconciled = tuple["bool | None", str]
+
+
+class ResponseLost(Exception):
+    """A mutation was sent, its answer never came back (reset, timeout), and the resource was read to learn
+    what happened. Nothing was re-sent. ``applied``: True, False or None (unknown)."""
+
+    def __init__(self, title: str, applied: bool | None, state: str, cause: str) -> None:
+        self.title = title
+        self.applied = applied
+        self.state = state
+        self.cause = cause
+        if applied is True:
+            text = f"the answer was lost ({cause}), but Azure accepted it: {state}"
+        elif applied is False:
+            text = (
+                f"the answer was lost ({cause}) and Azure did not apply it: {state}. "
+                "Nothing was re-sent; run it again if it is still wanted"
+            )
+        elif state:
+            text = f"the answer was lost ({cause}); {state}. Nothing was re-sent: check before running it again"
+        else:
+            text = f"the answer was lost ({cause}). Nothing was re-sent: refresh and check before running it again"
+        super().__init__(f"{title}: {text}")
 
 
 @dataclass(frozen=True)
@@ -54,7 +83,7 @@ class AuditRecord:
     subscription_id: str
     resource_group: str
     parameters: dict[str, Any]
-    outcome: str  # attempted | succeeded | failed | refused | invalid
+    outcome: str  # attempted | succeeded | failed | refused | invalid | unknown (answer lost, state unclear)
     message: str = ""
     request_id: str = ""
 
@@ -70,6 +99,8 @@ class Operation:
     az: Callable[[Target, Mapping[str, Any]], str]
     destructive: bool = False
     validate: Callable[[Mapping[str, Any]], None] | None = None
+    # After a lost answer: read the resource and say whether the mutation took effect (see ResponseLost).
+    reconcile: Callable[[Any, Target, Mapping[str, Any]], Reconciled] | None = None
 
 
 REGISTRY: dict[str, Operation] = {}
@@ -126,9 +157,10 @@ def operation(
     az: Callable[[Target, Mapping[str, Any]], str],
     destructive: bool = False,
     validate: Callable[[Mapping[str, Any]], None] | None = None,
+    reconcile: Callable[[Any, Target, Mapping[str, Any]], Reconciled] | None = None,
 ) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Register ``fn(session, target, **params)`` as a mutation and wrap it in the choke point."""
-    op = Operation(name, title, az, destructive, validate)
+    op = Operation(name, title, az, destructive, validate, reconcile)
     if name in REGISTRY:
         raise ValueError(f"mutation {name} registered twice")
     REGISTRY[name] = op
@@ -181,10 +213,72 @@ def run(op: Operation, fn: Callable[..., R], session: Any, target: Target, param
         raise
     except Exception as e:
         err: ServiceError = classify(e)
+        if response_lost(e):
+            lost = _reconcile(op, session, target, params, err)
+            outcome = {True: "succeeded", False: "failed"}.get(lost.applied, "unknown")  # type: ignore[arg-type]
+            _record(guard, op, target, params, outcome, message=str(lost))
+            raise lost from None
         _record(guard, op, target, params, "failed", message=err.message, request_id=err.request_id)
         raise
     _record(guard, op, target, params, "succeeded")
     return result
+
+
+def _reconcile(
+    op: Operation, session: Any, target: Target, params: Mapping[str, Any], err: ServiceError
+) -> ResponseLost:
+    """The answer to a sent mutation was lost: never send it again, read the resource instead."""
+    cause = "connection dropped" if "dropped" in err.message else "no answer in time"
+    if op.reconcile is None:
+        return ResponseLost(op.title, None, "", cause)
+    try:
+        applied, state = op.reconcile(session, target, params)
+    except Exception as e:
+        return ResponseLost(op.title, None, f"reading the state failed too ({classify(e)})", cause)
+    return ResponseLost(op.title, applied, state, cause)
+
+
+# -- reading the state after a lost answer ---------------------------------------------------------
+
+
+def resource_path(t: Target, *parts: str) -> str:
+    """The ARM path of a resource of the target's workspace (``parts``: e.g. "computes", name)."""
+    base = (
+        f"/subscriptions/{t.subscription_id}/resourceGroups/{t.resource_group}"
+        f"/providers/Microsoft.MachineLearningServices/workspaces/{t.workspace}"
+    )
+    return "/".join([base, *(urllib.parse.quote(p, safe="") for p in parts)])
+
+
+def read_resource(session: Any, path: str, api_version: str) -> dict[str, Any] | None:
+    """GET a resource (retried as every read is); None when it does not exist."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        body = session.rest().get(path, api_version)
+    except ResourceNotFoundError:
+        return None
+    return body if isinstance(body, dict) else {}
+
+
+def expect_state(
+    read: Callable[[Any, Target, Mapping[str, Any]], tuple[str, str]],
+    applied: tuple[str, ...],
+    not_applied: tuple[str, ...] = (),
+) -> Callable[[Any, Target, Mapping[str, Any]], Reconciled]:
+    """A reconcile from ``read`` → (name, state, "" when missing) and the states that mean applied / not."""
+
+    def reconcile(session: Any, target: Target, params: Mapping[str, Any]) -> Reconciled:
+        name, state = read(session, target, params)
+        s = state.lower().replace(" ", "")
+        shown = f"{name} is {state}" if state else f"{name} does not exist"
+        if s in applied:
+            return True, shown
+        if s in not_applied:
+            return False, shown
+        return None, shown
+
+    return reconcile
 
 
 def az_command(name: str, target: Target, params: Mapping[str, Any]) -> str:

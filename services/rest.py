@@ -9,8 +9,11 @@ through azure-ai-ml, whose long-running-operation semantics they need.
 from __future__ import annotations
 
 import json
+import math
+import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .cloud import Cloud
@@ -19,20 +22,161 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
 DEFAULT_RETRIES = 3
+DEFAULT_TIMEOUT_S = 30.0
+MAX_RETRY_AFTER_S = 60.0  # a longer Retry-After is not waited out: the throttling error is shown instead
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """A retry about to happen: what failed, how long the client waits, which attempt comes next."""
+
+    attempt: int  # the retry about to be sent, 1-based
+    total: int  # the most retries
+    delay_s: float  # the wait before it (Retry-After when the service sent one)
+    reason: str  # "throttled", "service unavailable (503)", "connection dropped", ...
+    method: str
+    path: str  # the request path, never its query (a signed URL's signature stays out)
+    status: int | None = None
+
+    def describe(self) -> str:
+        wait = f"{math.ceil(self.delay_s)}s" if self.delay_s >= 1 or self.delay_s == 0 else f"{self.delay_s:.1f}s"
+        return f"{self.reason}, retrying in {wait} (attempt {self.attempt}/{self.total})"
+
+
+RetryObserver = Callable[[RetryEvent], None]
+
+
+def _reason(status: int | None, error: BaseException | None) -> str:
+    if status is not None:
+        if status == 429:
+            return "throttled"
+        if status == 503:
+            return "service unavailable (503)"
+        if status >= 500:
+            return f"server error ({status})"
+        return f"status {status}"
+    name = type(error).__name__ if error is not None else ""
+    if "Timeout" in name or "timed out" in str(error).lower():
+        return "no answer (timed out)"
+    if name == "ServiceRequestError":
+        return "cannot connect"
+    return "connection dropped"
+
+
+_policy_classes: dict[str, type] = {}
+_policy_lock = threading.Lock()
+
+
+def _classes() -> dict[str, type]:
+    """azure-core policy subclasses, defined on first use (azure-core loads only when a client is built)."""
+    with _policy_lock:
+        if _policy_classes:
+            return _policy_classes
+        from azure.core.pipeline import PipelineResponse
+        from azure.core.pipeline.policies import BearerTokenCredentialPolicy, RetryPolicy
+
+        class ObservedRetryPolicy(RetryPolicy):
+            """azure-core's bounded retries (Retry-After honoured, POST/PATCH never re-sent after a dropped
+            connection), made visible: each retry is reported to an observer before the wait. A Retry-After
+            longer than MAX_RETRY_AFTER_S is not waited out."""
+
+            def __init__(self, *, observer: RetryObserver | None = None, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self.observer = observer
+                self.retries = int(kwargs.get("retry_total", 10))
+
+            def increment(self, settings: Any, response: Any = None, error: Any = None) -> bool:
+                active = bool(super().increment(settings, response=response, error=error))
+                settings["_azml_error"] = error
+                if active and isinstance(response, PipelineResponse):
+                    retry_after = self.get_retry_after(response)
+                    if retry_after is not None and retry_after > MAX_RETRY_AFTER_S:
+                        return False
+                return active
+
+            def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
+                if self.observer is not None:
+                    try:
+                        self._report(settings, response)
+                    except Exception:  # an observer never breaks a request
+                        pass
+                super().sleep(settings, transport, response=response)
+
+            def _report(self, settings: Any, response: Any) -> None:
+                assert self.observer is not None
+                status = response.http_response.status_code if response is not None else None
+                delay = (self.get_retry_after(response) if response is not None else None) or self.get_backoff_time(
+                    settings
+                )
+                history = settings.get("history") or []
+                last = history[-1] if history else None
+                http_request = getattr(last, "http_request", None) or getattr(response, "http_request", None)
+                url = str(getattr(http_request, "url", "") or "")
+                self.observer(
+                    RetryEvent(
+                        attempt=len(history),
+                        total=self.retries,
+                        delay_s=float(delay or 0.0),
+                        reason=_reason(status, settings.get("_azml_error")),
+                        method=str(getattr(http_request, "method", "") or ""),
+                        path=urllib.parse.urlsplit(url).path,
+                        status=status,
+                    )
+                )
+
+        class RenewingTokenPolicy(BearerTokenCredentialPolicy):
+            """A 401 with a Bearer challenge (an expired or revoked token) gets one fresh token from the
+            credential and the request is sent once more; a second 401 is the caller's to show."""
+
+            def on_challenge(self, request: Any, response: Any) -> bool:
+                if super().on_challenge(request, response):
+                    return True  # a claims challenge (CAE), handled by azure-core
+                if request.context.get("azml_renewed"):
+                    return False
+                request.context["azml_renewed"] = True
+                self.authorize_request(request, *self._scopes)
+                return True
+
+        _policy_classes["retry"] = ObservedRetryPolicy
+        _policy_classes["auth"] = RenewingTokenPolicy
+        return _policy_classes
+
+
+def retry_policy(
+    observer: RetryObserver | None = None,
+    *,
+    retries: int = DEFAULT_RETRIES,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    backoff_s: float = 0.5,
+) -> Any:
+    """The console's retry policy: bounded, Retry-After honoured, each retry reported to ``observer``."""
+    cls = _classes()["retry"]
+    return cls(
+        observer=observer,
+        retry_total=retries,
+        retry_backoff_factor=backoff_s,
+        retry_backoff_max=20,
+        timeout=timeout_s * 4,
+    )
 
 
 class RestClient:
     def __init__(
-        self, cloud: Cloud, credential: TokenCredential, *, retries: int = DEFAULT_RETRIES, timeout_s: float = 30.0
+        self,
+        cloud: Cloud,
+        credential: TokenCredential,
+        *,
+        retries: int = DEFAULT_RETRIES,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        observer: RetryObserver | None = None,
+        backoff_s: float = 0.5,
     ) -> None:
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import (
-            BearerTokenCredentialPolicy,
             ContentDecodePolicy,
             DistributedTracingPolicy,
             HeadersPolicy,
             RequestIdPolicy,
-            RetryPolicy,
             UserAgentPolicy,
         )
         from azure.core.pipeline.transport import RequestsTransport
@@ -41,12 +185,15 @@ class RestClient:
 
         self.cloud = cloud
         self.timeout_s = timeout_s
-        self._arm_auth = BearerTokenCredentialPolicy(credential, cloud.arm_scope)
+        self.retries = retries
+        self.observer = observer
+        self.backoff_s = backoff_s
+        self._arm_auth = _classes()["auth"](credential, cloud.arm_scope)
         policies = [
             RequestIdPolicy(),
             HeadersPolicy({"Accept": "application/json"}),
             UserAgentPolicy(f"azml-console/{VERSION}"),
-            RetryPolicy(retry_total=retries, retry_backoff_factor=0.5, retry_backoff_max=20, timeout=timeout_s * 4),
+            retry_policy(observer, retries=retries, timeout_s=timeout_s, backoff_s=backoff_s),
             self._arm_auth,
             ContentDecodePolicy(),
             DistributedTracingPolicy(),
@@ -107,7 +254,17 @@ class RestClient:
         parsed: Any = text
         ctype = response.headers.get("Content-Type", "")
         if text and "json" in ctype:
-            parsed = json.loads(text)
+            try:
+                parsed = json.loads(text)
+            except ValueError as e:
+                from azure.core.exceptions import DecodeError
+
+                # Carries the response (so its request id reaches the user), never the body.
+                where = getattr(e, "pos", "?")
+                raise DecodeError(
+                    message=f"the response was not valid JSON ({type(e).__name__} at character {where})",
+                    response=response,
+                ) from None
         return status, parsed, dict(response.headers)
 
     def get(self, path: str, api_version: str | None = None, **params: Any) -> Any:
@@ -185,7 +342,7 @@ class RestClient:
         """
         from azure.core import PipelineClient
         from azure.core.exceptions import ServiceRequestError
-        from azure.core.pipeline.policies import RequestIdPolicy, RetryPolicy, UserAgentPolicy
+        from azure.core.pipeline.policies import RequestIdPolicy, UserAgentPolicy
         from azure.core.pipeline.transport import RequestsTransport
         from azure.core.rest import HttpRequest
 
@@ -199,7 +356,9 @@ class RestClient:
                 policies=[
                     RequestIdPolicy(),
                     UserAgentPolicy(f"azml-console/{VERSION}"),
-                    RetryPolicy(retry_total=DEFAULT_RETRIES, retry_backoff_factor=0.5, retry_backoff_max=10),
+                    retry_policy(
+                        self.observer, retries=self.retries, timeout_s=self.timeout_s, backoff_s=self.backoff_s
+                    ),
                 ],
                 transport=RequestsTransport(**self._transport_kwargs),
             )

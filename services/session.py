@@ -6,6 +6,7 @@ Clients are built on first use, off the UI thread; azure-ai-ml alone costs secon
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ class Session:
     production: bool = False
     default_workspace: str = ""
     guard: Guard = field(default_factory=Guard)
+    timeout_s: float | None = None  # the read timeout of every request (None: 30 s for REST, the SDKs' own)
+    retry_backoff_s: float = 0.5  # the first wait between retries without Retry-After (doubling after)
+    _retry_listeners: list[Callable[[Any], None]] = field(default_factory=list, repr=False)
     _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -49,29 +53,81 @@ class Session:
         """A value loaded once per session (catalogs that do not change while the console runs)."""
         return self._cached(("cache", *key), load)
 
+    # -- retries, made visible ------------------------------------------------------------------
+
+    def add_retry_listener(self, listener: Callable[[Any], None]) -> None:
+        """Call ``listener(RetryEvent)`` (from the requesting thread) before every retry of this session."""
+        with self._lock:
+            self._retry_listeners.append(listener)
+
+    def remove_retry_listener(self, listener: Callable[[Any], None]) -> None:
+        with self._lock:
+            if listener in self._retry_listeners:
+                self._retry_listeners.remove(listener)
+
+    def notify_retry(self, event: Any) -> None:
+        with self._lock:
+            listeners = list(self._retry_listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # a listener never breaks a request
+                pass
+
+    def sdk_kwargs(self) -> dict[str, Any]:
+        """Retry and timeout settings for the management SDK clients, as the REST client has them."""
+        from .rest import DEFAULT_TIMEOUT_S, retry_policy
+
+        timeout = self.timeout_s or DEFAULT_TIMEOUT_S
+        kwargs: dict[str, Any] = {
+            "retry_policy": retry_policy(self.notify_retry, timeout_s=timeout, backoff_s=self.retry_backoff_s)
+        }
+        if self.timeout_s is not None:
+            kwargs["read_timeout"] = self.timeout_s
+        return kwargs
+
     def rest(self) -> Any:
         """The light REST client for reads (see services/rest.py)."""
-        from .rest import RestClient
+        from .rest import DEFAULT_TIMEOUT_S, RestClient
 
-        return self._cached(("rest",), lambda: RestClient(self.cloud, self.credential))
+        return self._cached(
+            ("rest",),
+            lambda: RestClient(
+                self.cloud,
+                self.credential,
+                timeout_s=self.timeout_s or DEFAULT_TIMEOUT_S,
+                observer=self.notify_retry,
+                backoff_s=self.retry_backoff_s,
+            ),
+        )
 
     def subscription_client(self) -> Any:
-        return self._cached(("subscriptions",), lambda: clients.subscription_client(self.cloud, self.credential))
+        return self._cached(
+            ("subscriptions",),
+            lambda: clients.subscription_client(self.cloud, self.credential, **self.sdk_kwargs()),
+        )
 
     def graph_client(self) -> Any:
-        return self._cached(("graph",), lambda: clients.graph_client(self.cloud, self.credential))
+        return self._cached(("graph",), lambda: clients.graph_client(self.cloud, self.credential, **self.sdk_kwargs()))
 
     def resource_client(self, subscription_id: str) -> Any:
         return self._cached(
             ("resources", subscription_id),
-            lambda: clients.resource_client(self.cloud, self.credential, subscription_id),
+            lambda: clients.resource_client(self.cloud, self.credential, subscription_id, **self.sdk_kwargs()),
         )
 
     def ml_client(self, subscription_id: str, resource_group: str | None = None, workspace: str | None = None) -> Any:
         key = ("ml", subscription_id, (resource_group or "").lower(), (workspace or "").lower())
         return self._cached(
             key,
-            lambda: clients.ml_client(self.cloud, self.credential, subscription_id, resource_group, workspace),
+            lambda: clients.ml_client(
+                self.cloud,
+                self.credential,
+                subscription_id,
+                resource_group,
+                workspace,
+                **({"read_timeout": self.timeout_s} if self.timeout_s is not None else {}),
+            ),
         )
 
     def close(self) -> None:

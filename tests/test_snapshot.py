@@ -127,12 +127,38 @@ def test_json_on_stdin_devnull_holds_every_area_and_never_imports_textual() -> N
     assert doc["areas"] == list(AREAS)
     for table in ("workspaces", "compute", "quota", "datastores", "jobs", "endpoints", "deployments"):
         assert doc[table], f"{table} has no rows"
-    assert doc["metrics"] == [] and any(n.startswith("metrics:") for n in doc["notes"])
+    assert doc["metrics"] and any(n.startswith("metrics:") for n in doc["notes"])
     imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
     assert "console.snapshot" in imported and "services.compute" in imported
     textual = [m for m in imported if m == "textual" or m.startswith("textual.")]
     assert not textual, f"the json path imported {textual[:5]}"
     assert not [m for m in imported if m.startswith("screens")]
+
+
+def test_metrics_area_has_endpoint_health_and_node_counts_that_agree_with_compute(tmp_path: Path) -> None:
+    code, text = run_cli([*FROZEN, "--format", "json", "metrics", "compute", "deployments"], tmp_path)
+    assert code == ExitCode.OK, text
+    doc = json.loads(text)
+    validate(doc)
+    rows = doc["metrics"]
+    assert rows and doc["summary"]["rows"]["metrics"] == len(rows)
+    by_key = {(r["workspace"], r["scope"], r["metric"]): r for r in rows}
+    online = [e for e in doc["endpoints"] if e["type"] == "online"]
+    for e in online:
+        requests = by_key[(e["workspace"], f"endpoint/{e['name']}", "requests")]
+        rate = by_key[(e["workspace"], f"endpoint/{e['name']}", "5xx_rate")]
+        p95 = by_key[(e["workspace"], f"endpoint/{e['name']}", "latency_p95")]
+        assert requests["value"] > 0 and 0 <= rate["value"] < 100 and p95["value"] > 0
+        assert requests["time"] == doc["generated_at"]
+    for c in doc["compute"]:
+        if c["kind"] != "cluster":
+            continue
+        scope = f"cluster/{c['name']}"
+        for metric, state in (("Active Nodes", "running"), ("Idle Nodes", "idle"), ("Preempted Nodes", "preempted")):
+            row = by_key[(c["workspace"], scope, metric)]
+            assert row["value"] == c["nodes"][state], (scope, metric)
+            assert row["time"] == doc["generated_at"]
+    assert rows == sorted(rows, key=lambda r: (r["workspace"].lower(), r["scope"].lower(), r["metric"].lower()))
 
 
 def test_the_data_modules_import_without_textual() -> None:
@@ -156,14 +182,20 @@ def test_a_failing_workspace_gives_partial_results_with_its_error(tmp_path: Path
     validate(doc)
     failed = {e["workspace"] for e in doc["errors"]}
     assert failed == {"mlw-prod-weu"}
-    assert {e["area"] for e in doc["errors"]} == {"compute", "datastores", "jobs", "deployments"}
+    assert {e["area"] for e in doc["errors"]} == {"compute", "datastores", "jobs", "deployments", "metrics"}
     for e in doc["errors"]:
         assert e["kind"] == "forbidden" and e["status"] == 403 and e["code"] == "AuthorizationFailed"
         assert re.fullmatch(r"[0-9a-f-]{36}", e["request_id"]), e
     # the others are all there
     assert {r["workspace"] for r in doc["compute"]} == {"mlw-dev-eus2", "mlw-prod-eus", "mlw-research-scus"}
     assert "mlw-prod-weu" in {w["name"] for w in doc["workspaces"]}
-    assert doc["summary"]["errors"] == 4
+    assert doc["summary"]["errors"] == 5
+    # its Log Analytics could not be found (diagnostic settings refused); its platform metrics still came
+    assert {r["scope"] for r in doc["metrics"] if r["workspace"] == "mlw-prod-weu"} == {
+        "cluster/cpu-cluster",
+        "cluster/gpu-a100",
+        "cluster/gpu-t4",
+    }
 
 
 def test_errors_travel_into_md_and_csv(tmp_path: Path) -> None:
@@ -332,7 +364,8 @@ def test_demo_faults_option() -> None:
     from emulator.config import EmulatorConfig
 
     cfg = EmulatorConfig.from_options({"faults": "workspaces/a/computes:500; x:y:503:0.5"})
-    assert cfg.faults == [("workspaces/a/computes", 500, 1.0), ("x:y", 503, 0.5)]
+    got = [(r.pattern, r.status, r.rate) for r in cfg.faults]
+    assert got == [("workspaces/a/computes", 500, 1.0), ("x:y", 503, 0.5)]
     for bad in ("nothing", "p:200", "(:500", "p:500:2"):
         with pytest.raises(ValueError, match="emulator option faults"):
             EmulatorConfig.from_options({"faults": bad})

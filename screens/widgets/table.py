@@ -390,7 +390,7 @@ class KeyedTable(ScrollView, can_focus=True):
         `filter_error` and keeps the previous rows when the expression is invalid."""
         try:
             matcher, invert = self._compile(text)
-        except re.error as error:
+        except (re.error, OverflowError, RecursionError) as error:  # e.g. re:a{99999999999} overflows
             self.filter_error = f"invalid regular expression: {error}"
             return False
         self.filter_error = None
