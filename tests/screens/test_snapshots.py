@@ -60,10 +60,7 @@ def _normalise(svg: str) -> str:
     return re.sub(r"terminal-\d+", "terminal", svg)
 
 
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize(("name", "keys", "wait"), SCREENS, ids=[s[0] for s in SCREENS])
-def test_screen_snapshot(name: str, keys: list[str], wait: bool, size: tuple[int, int], tmp_path: Path) -> None:
+def _render(name: str, keys: list[str], wait: bool, size: tuple[int, int]) -> str:
     backend = DemoBackend({"frozen": "true"})
     svg: dict[str, str] = {}
 
@@ -84,14 +81,26 @@ def test_screen_snapshot(name: str, keys: list[str], wait: bool, size: tuple[int
         asyncio.run(scenario())
     finally:
         backend.stop()
+    return svg["text"]
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(("name", "keys", "wait"), SCREENS, ids=[s[0] for s in SCREENS])
+def test_screen_snapshot(name: str, keys: list[str], wait: bool, size: tuple[int, int], tmp_path: Path) -> None:
     path = SNAPSHOTS / f"{name}-{size[0]}x{size[1]}.svg"
-    got = svg["text"]
+    got = _render(name, keys, wait, size)
     if UPDATE or not path.exists():
         path.write_text(got)
         if not UPDATE:
             pytest.fail(f"new snapshot written to {path.name}; review it and run again")
         return
-    assert _normalise(got) == _normalise(path.read_text()), f"{path.name} differs (AZML_UPDATE_SNAPSHOTS=1 to accept)"
+    expected = _normalise(path.read_text())
+    if _normalise(got) != expected:
+        # A loaded-enough check can race a late repaint on a busy machine: render once more before judging.
+        (tmp_path / "first-attempt.svg").write_text(got)
+        got = _render(name, keys, wait, size)
+    assert _normalise(got) == expected, f"{path.name} differs (AZML_UPDATE_SNAPSHOTS=1 to accept)"
 
 
 def test_snapshots_have_no_stray_files() -> None:
