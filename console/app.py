@@ -98,7 +98,8 @@ class AzmlApp(App[int]):
         Binding("ctrl+c", "ignore_ctrl_c", "", show=False, id="app.ctrl_c", priority=True),
     ]
 
-    context: reactive[Context] = reactive(Context)
+    # repaint=False: the header redraws itself; repainting the app would rewrite the whole terminal.
+    context: reactive[Context] = reactive(Context, repaint=False)
 
     def __init__(
         self,
@@ -124,10 +125,6 @@ class AzmlApp(App[int]):
         self._clock = clock or (lambda: time.strftime("%H:%M:%S"))
         self.errors: list[tuple[str, str, str]] = []  # (time, where, message): `:errors` shows them whole
         self.secrets: Any = None  # a SecretSource for secrets typed in forms (this session only)
-        from .audit import data_dir
-
-        self.history_path = data_dir() / "kql-history.json"  # the KQL editor's runs, kept across sessions
-        self.queries_dir = _queries_dir()  # the user's own panel queries (*.kql), beside the config file
         self._initial = initial
         self.set_reactive(
             AzmlApp.context,
@@ -140,6 +137,18 @@ class AzmlApp(App[int]):
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def history_path(self) -> Any:
+        """The KQL editor's runs, kept across sessions (resolved when first needed, not before the first frame)."""
+        from .audit import data_dir
+
+        return data_dir() / "kql-history.json"
+
+    @property
+    def queries_dir(self) -> Any:
+        """The user's own panel queries (*.kql), beside the config file."""
+        return _queries_dir()
 
     def get_default_screen(self) -> Screen[Any]:
         return _screen_for("workspaces", "")

@@ -22,6 +22,7 @@ from textual.worker import NoActiveWorker, get_current_worker
 
 from screens.modals import ConfirmScreen, DetailScreen, Plan
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.line import Line
 from screens.widgets.prompt import Prompt
 from screens.widgets.table import Cell, Column, KeyedTable
 
@@ -126,7 +127,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         yield ContextBar()
         yield Static(self.TITLE, id="screen-title", classes="screen-title")
         yield KeyedTable(self.COLUMNS, id="table")
-        yield Static("", id="status", classes="status-line")
+        yield Line("", id="status", classes="status-line")
         yield Prompt(id="prompt")
         yield Footer(show_command_palette=False)  # ctrl+p still opens it; 80 columns need the room
 
@@ -299,7 +300,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         if self.stale and self.error and not text.startswith("STALE"):
             # whatever else the line says (a subclass's summary, a follow-up read), the rows stay marked stale
             text = f"STALE (last update failed): {self.error} · {text}"
-        self.query_one("#status", Static).update(Text(text))
+        self.query_one("#status", Line).update(Text(text))
 
     # -- list keys ------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from screens.base import ResourceScreen
 from screens.modals import Field, FormScreen
+from screens.widgets.line import Line
 from screens.widgets.table import Cell, Column
 from services.models import Workspace
 from services.models.datastores import Datastore, StorageEntry, StorageListing
@@ -434,7 +435,7 @@ class BrowseScreen(ResourceScreen[StorageEntry]):
     def on_mount(self) -> None:
         super().on_mount()
         # Storage errors carry the host and the cause; let them wrap rather than cut at 80 columns.
-        status = self.query_one("#status", Static)
+        status = self.query_one("#status", Line)
         status.styles.height = "auto"
         status.styles.max_height = 4
 

@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 from screens.base import ResourceScreen, state_text
 from screens.modals import DetailScreen, Field, FormScreen
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.line import Line
 from screens.widgets.logview import LogView, compile_search
 from screens.widgets.prompt import Prompt
 from screens.widgets.table import Cell, Column, KeyedTable
@@ -846,7 +847,7 @@ class LogScreen(Screen[None]):
         yield ContextBar()
         yield Static(self._title(), id="screen-title", classes="screen-title")
         yield LogView(id="log")
-        yield Static("", id="status", classes="status-line")
+        yield Line("", id="status", classes="status-line")
         yield Prompt(id="prompt")
         yield Footer(show_command_palette=False)
 
@@ -909,7 +910,7 @@ class LogScreen(Screen[None]):
             parts.append(f"read failed: {self.error} · reconnecting… (attempt {self.failures})")
         if note:
             parts.append(note)
-        self.query_one("#status", Static).update(Text(" · ".join(parts)))
+        self.query_one("#status", Line).update(Text(" · ".join(parts)))
 
     # -- reading --------------------------------------------------------------------------------
 

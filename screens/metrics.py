@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 from screens.modals import Field, FormScreen
 from screens.widgets.charts import ChartData, TimeChart, chart_from_rows
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.line import Line
 from screens.widgets.prompt import Prompt
 from services import monitor
 
@@ -421,7 +422,7 @@ class MetricsScreen(Screen[None]):
         with Container(id="panels"):
             for i, spec in enumerate(PANELS):
                 yield MetricPanel(spec, i)
-        yield Static("", id="status", classes="status-line")
+        yield Line("", id="status", classes="status-line")
         yield Prompt(id="prompt")
         yield Footer(show_command_palette=False)  # ctrl+p still opens it; 80 columns need the room
 
@@ -521,7 +522,7 @@ class MetricsScreen(Screen[None]):
         self.query_one("#screen-title", Static).update(Text(" · ".join(parts)))
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(Text(text))
+        self.query_one("#status", Line).update(Text(text))
 
     def _clock(self) -> str:
         clock = getattr(self.app, "_clock", None)

@@ -75,7 +75,8 @@ def _text(screen: Any, selector: str = "#status") -> str:
     found = screen.query(selector)
     if not found:
         return ""
-    content = found.first(Static).content
+    widget = found.first()
+    content = widget.content if isinstance(widget, Static) else widget.render()
     return content.plain if isinstance(content, Text) else str(content)
 
 

@@ -206,7 +206,7 @@ def test_a_log_tail_reconnects_visibly_after_resets(monkeypatch: pytest.MonkeyPa
         seen: list[str] = []
 
         def status() -> str:
-            content = logs.query_one("#status", Static).content
+            content = str(logs.query_one("#status").render())
             text = content.plain if isinstance(content, Text) else str(content)
             seen.append(text)
             return text

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from rich.text import Text
-from textual.widgets import Static
+
+from screens.widgets.line import Line
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def render_context(c: Context) -> Text:
     return text
 
 
-class ContextBar(Static):
+class ContextBar(Line):
     """Shows the app's `context` reactive; every screen composes one."""
 
     DEFAULT_CSS = """

@@ -40,7 +40,8 @@ def _plain(value: object) -> str:
 
 
 def _static(screen: Any, selector: str) -> str:
-    return _plain(screen.query_one(selector, Static).content)
+    widget = screen.query_one(selector)
+    return _plain(widget.content if isinstance(widget, Static) else widget.render())
 
 
 def _drive(scenario: Scenario, *, read_only: bool = False, connect: Callable[[DemoBackend], Any] | None = None) -> None:

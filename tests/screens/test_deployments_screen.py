@@ -154,7 +154,7 @@ def test_list_shows_the_workspaces_endpoints_and_their_deployments() -> None:
         assert cell(screen, f"{CHURN}/blue", "instances") == str(blue.instance_count)
         assert cell(screen, f"{CHURN}/blue", "instance_type") == blue.instance_type
         assert cell(screen, f"{LLM}/canary", "state") == "Failed"
-        status = str(screen.query_one("#status", Static).render())
+        status = str(screen.query_one("#status").render())
         assert f"{len(online) + len(batch)} endpoints" in status
 
         # d on an endpoint: auth, scoring URI, swagger, traffic, mirror, public network access.
