@@ -87,7 +87,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         self.models: dict[str, M] = {}
         self.pending: dict[str, str] = {}  # row key → what an action is doing to it
         self.loaded_at = 0.0
-        self.loading = False
+        self.busy = False
         self.stale = False
         self.error = ""
         self._sort_index = -1
@@ -174,7 +174,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         try:
             mine = get_current_worker().node is self
         except NoActiveWorker:  # a fan-out thread: shown by the screen that is loading and visible
-            mine = self.loading and self.app.screen is self
+            mine = self.busy and self.app.screen is self
         if mine:
             try:
                 self.app.call_from_thread(self._show_retry, event.describe())
@@ -189,7 +189,7 @@ class ResourceScreen(Screen[None], Generic[M]):
 
     def on_screen_resume(self) -> None:
         self._update_title()
-        if self.session is not None and not self.loading and self._due():
+        if self.session is not None and not self.busy and self._due():
             self.action_refresh()
 
     def _update_title(self) -> None:
@@ -212,7 +212,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         return bool(interval) and time.monotonic() - self.loaded_at >= interval
 
     def _tick_refresh(self) -> None:
-        if self.app.screen is not self or getattr(self.app, "paused", False) or self.loading:
+        if self.app.screen is not self or getattr(self.app, "paused", False) or self.busy:
             return
         if self.session is not None and (self.loaded_at == 0.0 or self._due()):
             self.action_refresh()
@@ -232,7 +232,7 @@ class ResourceScreen(Screen[None], Generic[M]):
             self._status("choose a workspace first (:workspaces, enter)")
             return
         self._listen_for_retries(session)
-        self.loading = True
+        self.busy = True
         self._status("loading…" if not self.models else self._summary() + " · refreshing…")
         self._load(session, self.workspace)
 
@@ -251,7 +251,7 @@ class ResourceScreen(Screen[None], Generic[M]):
             self.app.call_from_thread(self._apply, models)
 
     def _apply(self, models: dict[str, M]) -> None:
-        self.loading = False
+        self.busy = False
         self.stale = False
         self.error = ""
         self.loads += 1
@@ -277,7 +277,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         self._status(self._summary())
 
     def _failed(self, message: str) -> None:
-        self.loading = False
+        self.busy = False
         self.error = message
         self.stale = bool(self.models)
         self.loaded_at = time.monotonic()  # back off until the next interval

@@ -440,7 +440,7 @@ class BrowseScreen(ResourceScreen[StorageEntry]):
         status.styles.max_height = 4
 
     def _failed(self, message: str) -> None:
-        self.loading = False
+        self.busy = False
         self.error = message
         self.stale = False
         self.models = {}

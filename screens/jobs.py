@@ -340,11 +340,11 @@ class JobsScreen(_RunScreen):
         self._apply(models)
         # The rows are complete once the run times of those on screen are in: stay "loading" until then.
         self._holding = self._enrich_visible()
-        self.loading = self._holding
+        self.busy = self._holding
 
     def action_more(self, quiet: bool = False) -> None:
         session = self.session
-        busy = self.loading and not self._holding
+        busy = self.busy and not self._holding
         if self.pager is None or session is None or busy or self.loading_more:
             return
         if not self.more_available:
@@ -458,7 +458,7 @@ class JobsScreen(_RunScreen):
         self.enriching = False
         if self._holding:
             self._holding = False
-            self.loading = False
+            self.busy = False
         now = time.monotonic()
         for job in found:
             self.details[job.key] = (now, job)

@@ -97,7 +97,7 @@ def _add(emu: Emulator, pattern: str, spec: str) -> None:
 async def _resource_case(app: AzmlApp, pilot: Any, emu: Emulator, name: str, pattern: str, kind: Kind) -> None:
     screen = app.screen
     assert isinstance(screen, ResourceScreen), name
-    await wait_for(lambda: screen.loads > 0 and not screen.loading, pilot, timeout=30)
+    await wait_for(lambda: screen.loads > 0 and not screen.busy, pilot, timeout=30)
     rows, loads = screen.table.row_count, screen.loads
     assert rows > 0, f"{name}: no rows before the fault"
     _add(emu, pattern, kind.spec)
@@ -106,12 +106,12 @@ async def _resource_case(app: AzmlApp, pilot: Any, emu: Emulator, name: str, pat
     if kind.outcome == "data":
         # the UI keeps answering while the slow load runs in its worker
         await pilot.pause(0.2)
-        assert screen.loading, f"{name}: the latency fault did not slow the load"
+        assert screen.busy, f"{name}: the latency fault did not slow the load"
         await pilot.press("question_mark")
         await wait_for(lambda: isinstance(app.screen, HelpScreen), pilot, timeout=1.0)
         await pilot.press("escape")
         await wait_for(lambda: app.screen is screen, pilot, timeout=1.0)
-    await wait_for(lambda: not screen.loading and (screen.loads > loads or bool(screen.error)), pilot, timeout=30)
+    await wait_for(lambda: not screen.busy and (screen.loads > loads or bool(screen.error)), pilot, timeout=30)
     status = _text(screen)
     if kind.outcome in ("recovers", "data"):
         assert not screen.error and not screen.stale, f"{name}: {status}"

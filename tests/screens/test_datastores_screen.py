@@ -333,7 +333,7 @@ def test_browsing_a_demo_datastore_fails_gracefully_as_unreachable() -> None:
         status = _static(browser, "#status")
         assert status.startswith("error: cannot list workspaceblobstore:/") and "unreachable" in status
         assert "Traceback" not in status and browser.table.row_count == 0
-        assert app.is_running and not browser.loading
+        assert app.is_running and not browser.busy
         await pilot.press("escape")  # esc at the root goes back to the list
         await wait_for(lambda: app.screen is screen, pilot)
 

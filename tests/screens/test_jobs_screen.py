@@ -54,7 +54,7 @@ async def _open_jobs(app: AzmlApp, pilot: Any, argument: str = "") -> JobsScreen
 async def _settle(screen: JobsScreen, pilot: Any) -> None:
     """Wait until no background read (run times of the rows on screen) is in flight."""
     await pilot.pause(0.4)
-    await wait_for(lambda: not screen.enriching and not screen.loading and not screen.loading_more, pilot)
+    await wait_for(lambda: not screen.enriching and not screen.busy and not screen.loading_more, pilot)
 
 
 def _messages(app: App[Any]) -> list[str]:
@@ -128,7 +128,7 @@ def test_more_pages_load_on_demand_only(monkeypatch: pytest.MonkeyPatch) -> None
         assert len(everything) > 60  # never everything
         await _settle(screen, pilot)
         await pilot.press("r")  # a refresh reloads the pages shown, not more
-        await wait_for(lambda: screen.loads >= 2 and not screen.loading, pilot)
+        await wait_for(lambda: screen.loads >= 2 and not screen.busy, pilot)
         assert list(screen.models) == everything[:60]
 
     _run(scenario)
@@ -144,13 +144,13 @@ def test_status_argument_filters_and_f_cycles() -> None:
         assert list(screen.models) == [j.name for j in failed]
         assert "status failed" in str(screen.query_one("#screen-title").render())
         await pilot.press("f")  # failed → completed
-        await wait_for(lambda: screen.status_word == "completed" and screen.models and not screen.loading, pilot)
+        await wait_for(lambda: screen.status_word == "completed" and screen.models and not screen.busy, pilot)
         assert {j.status for j in screen.models.values()} == {"Completed"}
         await pilot.press("f")  # → all
-        await wait_for(lambda: screen.status_word == "" and not screen.loading and screen.models, pilot)
+        await wait_for(lambda: screen.status_word == "" and not screen.busy and screen.models, pilot)
         assert len({j.status for j in screen.models.values()}) > 2
         await pilot.press("f")  # → running
-        await wait_for(lambda: screen.status_word == "running" and not screen.loading and screen.models, pilot)
+        await wait_for(lambda: screen.status_word == "running" and not screen.busy and screen.models, pilot)
         assert {j.status for j in screen.models.values()} == {"Running"}
         await pilot.press("slash")
         await wait_for(lambda: isinstance(app.focused, Prompt), pilot)

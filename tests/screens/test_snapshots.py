@@ -27,7 +27,7 @@ def _loaded(app: AzmlApp) -> Callable[[], bool]:
     def check() -> bool:
         screen = app.screen
         models = getattr(screen, "models", None)
-        return bool(models) and not getattr(screen, "loading", False)
+        return bool(models) and not getattr(screen, "busy", False)
 
     return check
 
