@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from screens.base import ResourceScreen, state_text
-from screens.modals import Field, FormScreen
+from screens.modals import Field, FormScreen, field_errors
 from screens.widgets.table import Cell, Column
 from services.models import Compute, ComputeNode, Usage, VmSize, Workspace
 
@@ -40,14 +40,6 @@ def _target(ws: Workspace, name: str = "") -> Target:
     from services.mutations import Target
 
     return Target(ws.subscription_id, ws.resource_group, ws.name, name)
-
-
-def _errors_of(exc: Exception) -> dict[str, str]:
-    from services.validation import ValidationError
-
-    if isinstance(exc, ValidationError):
-        return {e.field: e.rule for e in exc.errors}
-    return {"_form": str(exc)}
 
 
 class ComputeScreen(ResourceScreen[Compute]):
@@ -246,7 +238,7 @@ class ComputeScreen(ResourceScreen[Compute]):
                 if op.validate:
                     op.validate(params)
             except Exception as e:
-                return _errors_of(e)
+                return field_errors(e)
             return {}
 
         def submitted(values: dict[str, str] | None) -> None:
@@ -317,7 +309,7 @@ class ComputeScreen(ResourceScreen[Compute]):
                 if op.validate:
                     op.validate(params)
             except Exception as e:
-                return _errors_of(e)
+                return field_errors(e)
             return {}
 
         def submitted(values: dict[str, str] | None) -> None:

@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Log, Static
 
 from screens.base import ResourceScreen, state_text
-from screens.modals import Field, FormScreen, Validator
+from screens.modals import Field, FormScreen, Validator, field_errors
 from screens.widgets.table import Cell, Column
 from services.models import Workspace
 from services.models.deployments import (
@@ -138,17 +138,6 @@ def _target(ws: Workspace, name: str = "", parent: str = "") -> Target:
     from services.mutations import Target
 
     return Target(ws.subscription_id, ws.resource_group, ws.name, name, parent)
-
-
-def _errors_of(exc: Exception) -> dict[str, str]:
-    from services.validation import ValidationError
-
-    if isinstance(exc, ValidationError):
-        out: dict[str, str] = {}
-        for e in exc.errors:
-            out.setdefault(e.field, e.rule)
-        return out
-    return {"_form": str(exc)}
 
 
 def _whole(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int:
@@ -510,7 +499,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
                 if op.validate:
                     op.validate({"instance_count": count})
             except Exception as e:
-                return _errors_of(e)
+                return field_errors(e)
             return {}
 
         def submitted(values: dict[str, str] | None) -> None:

@@ -24,7 +24,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.worker import get_current_worker
 
 from screens.base import ResourceScreen, state_text
-from screens.modals import DetailScreen, Field, FormScreen
+from screens.modals import DetailScreen, Field, FormScreen, field_errors
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.line import Line
 from screens.widgets.logview import LogView, compile_search
@@ -138,14 +138,6 @@ def _rules(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(e.rule for e in exc.errors)
     return str(exc)
-
-
-def _errors_of(exc: Exception) -> dict[str, str]:
-    from services.validation import ValidationError
-
-    if isinstance(exc, ValidationError):
-        return {e.field: e.rule for e in exc.errors}
-    return {"_form": str(exc)}
 
 
 class _RunScreen(ResourceScreen[Any]):
@@ -632,7 +624,7 @@ class JobsScreen(_RunScreen):
                 if op.validate is not None:
                     op.validate(params)
             except Exception as e:
-                errors = _errors_of(e)
+                errors = field_errors(e)
             if params["new_name"] == job.name:
                 errors.setdefault("new_name", "must differ from the job being resubmitted")
             return errors

@@ -140,7 +140,19 @@ class Field:
     secret: bool = False
 
 
-Validator = Callable[[dict[str, str]], dict[str, str]]  # values → {field: message}; empty when valid
+Validator = Callable[[dict[str, str]], dict[str, str]]
+
+
+def field_errors(exc: Exception) -> dict[str, str]:
+    """A service's refusal as {field: rule} for a form (the first rule per field); anything else on the form."""
+    from services.validation import ValidationError
+
+    if isinstance(exc, ValidationError):
+        out: dict[str, str] = {}
+        for e in exc.errors:
+            out.setdefault(e.field, e.rule)
+        return out
+    return {"_form": str(exc)}  # values → {field: message}; empty when valid
 
 
 class FormScreen(ModalScreen[dict[str, str] | None]):
