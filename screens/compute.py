@@ -436,7 +436,7 @@ class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):
             s.gpus or None,
             "yes" if s.low_priority_capable else "no",
             quota,
-            s.family,
+            s.family.removeprefix("standard").removesuffix("Family"),  # standardNCADSA100v4Family → NCADSA100v4
         )
 
     def describe_fields(self, m: tuple[VmSize, Usage | None]) -> list[tuple[str, str]]:
