@@ -149,14 +149,21 @@ def table(quick: bool) -> list[Figure]:
     keyed = run("keyed", 100_000)
     stock_rows = 10_000 if quick else 100_000
     stock = run("datatable", stock_rows)
+    paint, filt, rss = keyed["first_paint_s"], keyed["filter_s"], keyed["peak_rss_mb"]
     return [
         Figure(
-            "100k jobs: first paint (console table)", keyed["first_paint_s"], "s", "< 1 s", keyed["first_paint_s"] < 1
+            "100k jobs: first paint (console table)",
+            paint,
+            "s",
+            "<= 0.5 s",
+            paint <= 0.5,
+            f"{int(keyed['lines_painted'])} lines drawn; search index built in the background by "
+            f"{keyed['index_built_s']:.2f} s",
         ),
         Figure(f"stock DataTable, {stock_rows:,} rows: first paint", stock["first_paint_s"], "s", "(baseline)", None),
-        Figure("100k jobs: filter", keyed["filter_s"], "s", "< 0.1 s", keyed["filter_s"] < 0.1),
-        Figure("100k jobs: sort", keyed["sort_s"], "s", "< 0.3 s", keyed["sort_s"] < 0.3),
-        Figure("100k jobs: peak RSS", keyed["peak_rss_mb"], "MB", "(stock: see next)", None),
+        Figure("100k jobs: filter", filt, "s", "<= 0.15 s", filt <= 0.15, f"{int(keyed['filter_rows']):,} rows match"),
+        Figure("100k jobs: sort", keyed["sort_s"], "s", "(no freeze)", None),
+        Figure("100k jobs: peak RSS", rss, "MB", "<= 500 MB", rss <= 500),
         Figure(f"stock DataTable, {stock_rows:,} rows: peak RSS", stock["peak_rss_mb"], "MB", "(baseline)", None),
     ]
 
@@ -164,35 +171,92 @@ def table(quick: bool) -> list[Figure]:
 # -- 4. bytes written to the terminal -----------------------------------------------------------------
 
 
+def _rest(emu: Any, method: str, path: str) -> dict[str, Any]:
+    """One ARM call to the emulator, as another operator's tool would make it (not through the console)."""
+    import ssl
+    import urllib.request
+
+    token = emu.credential().get_token("https://management.azure.com/.default").token
+    sep = "&" if "?" in path else "?"
+    req = urllib.request.Request(
+        f"{emu.endpoint}{path}{sep}api-version=2024-10-01",
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        data=b"{}" if method == "POST" else None,
+    )
+    with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=emu.ca_file), timeout=30) as resp:
+        body = resp.read()
+    return json.loads(body) if body else {}
+
+
 def terminal_bytes(quick: bool) -> list[Figure]:
+    """The console on its own emulator through a profile (frozen clock, no auto-refresh), at 120x40: idle,
+    a refresh of unchanged data, a refresh after one compute instance was stopped or started elsewhere,
+    and a refresh of the metrics screen."""
+    import tempfile
+
     from benchmarks.pty_driver import Terminal
+    from emulator import Emulator, EmulatorConfig
 
     idle_s = 5.0 if quick else 30.0
-    t = Terminal(azml("--demo", "--demo-option", "frozen=true"), columns=120, lines=40).start()
-    try:
-        t.wait_for(b"mlw-prod-eus")
-        t.quiet(idle=1.0)
-        idle = len(t.read_for(idle_s))
-        t.send(":compute\r")
-        t.wait_for(b"cpu-cluster")
-        t.quiet(idle=1.0)
-        refresh: list[int] = []
-        for _ in range(3):
-            t.send("r")
-            refresh.append(t.quiet(idle=0.7))
-        t.send(":metrics\r")
-        t.quiet(idle=1.5)
-        metrics: list[int] = []
-        for _ in range(3):
-            t.send("r")
-            metrics.append(t.quiet(idle=0.7))
-    finally:
-        t.stop()
+    workspace = "mlw-prod-eus"
+    with Emulator(EmulatorConfig(frozen=True)) as emu, tempfile.TemporaryDirectory() as cfg:
+        env = {"AZML_CONFIG_DIR": cfg, "AZML_DATA_DIR": cfg}
+        subprocess.run(
+            azml(
+                "profile", "add", "bench", "--auth", "emulator", "--endpoint", emu.endpoint,
+                "--ca-bundle", emu.ca_file, "--tenant", emu.tenant_id, "--default-workspace", workspace,
+                "--refresh-interval", "0",
+            ),
+            check=True, capture_output=True, env={**os.environ, **env}, cwd=ROOT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        computes_path = next(
+            w["id"] for sub in emu.subscription_ids
+            for w in _rest(emu, "GET", f"/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/workspaces")
+            .get("value", [])
+            if w["name"] == workspace
+        ) + "/computes"  # fmt: skip
+        instances = [
+            c for c in _rest(emu, "GET", computes_path).get("value", [])
+            if c["properties"].get("computeType") == "ComputeInstance"
+        ]  # fmt: skip
+        t = Terminal(azml("--profile", "bench"), columns=120, lines=40, env=env).start()
+        try:
+            t.wait_for(workspace.encode())
+            t.quiet(idle=1.0)
+            idle = len(t.read_for(idle_s))
+            t.send(":compute\r")
+            t.wait_for(b"cpu-cluster")
+            t.quiet(idle=1.0)
+            unchanged: list[float] = []
+            for _ in range(3):
+                t.send("r")
+                unchanged.append(t.quiet(idle=0.7))
+            one_row: list[float] = []
+            for c in instances[:2]:
+                state = c["properties"].get("properties", {}).get("state", "")
+                action = "stop" if state == "Running" else "start"
+                _rest(emu, "POST", f"{c['id']}/{action}")
+                time.sleep(1.5)  # the operation settles (Stopping -> Stopped)
+                t.send("r")
+                one_row.append(t.quiet(idle=0.7))
+            t.send(":metrics\r")
+            t.quiet(idle=1.5)
+            metrics: list[float] = []
+            for _ in range(3):
+                t.send("r")
+                metrics.append(t.quiet(idle=0.7))
+        finally:
+            t.stop()
     return [
         Figure(f"idle screen, {idle_s:g} s", idle, "B", "0 B", idle == 0),
-        Figure("compute screen: one refresh (unchanged data)", median([float(x) for x in refresh]), "B", "small", None),
-        Figure("metrics screen: one refresh", median([float(x) for x in metrics]), "B", "small", None),
-    ]
+        Figure("compute screen: refresh, unchanged data", median(unchanged), "B", "(header + status)", None),
+        Figure(
+            "compute screen: refresh, one changed row", median(one_row), "B", "<= 2 KB", median(one_row) <= 2048,
+            f"{len(one_row)} instances stopped/started between refreshes",
+        ),
+        Figure("metrics screen: refresh (7 panels)", median(metrics), "B", "(border times + status)", None),
+    ]  # fmt: skip
 
 
 # -- 5. KQL panel: bytes received as log volume grows ------------------------------------------------------

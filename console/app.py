@@ -136,6 +136,17 @@ class AzmlApp(App[int]):
             ),
         )
 
+    @property
+    def _background_screens(self) -> list[Screen[Any]]:
+        """Screens that show through the top one. Textual always counts the screen just beneath, even under an
+        opaque screen; with the screen history kept as a stack, that screen's header and footer updates were
+        forwarded as dirty regions to the top screen, and every refresh rewrote the whole terminal. Under an
+        opaque screen nothing shows through; modals (translucent) still composite over what is beneath."""
+        stack = self._screen_stack
+        if stack and stack[-1].styles.background.a == 1:
+            return []
+        return super()._background_screens
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     @property

@@ -23,6 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -205,10 +206,12 @@ class MetricPanel(Vertical, can_focus=True):
         self.kql = ""
         self.error = ""
         self.updated = ""
-        self.loading = False
+        self.busy = False
         self.loaded_at = 0.0
         self.loads = 0
         self.attempted: Params | None = None  # the last load's parameters, whether it worked or not
+        self._border_rows: tuple[int, ...] = ()  # set while only the border's text changes
+        self._border_text: tuple[str | None, str | None] = (None, None)
 
     def on_focus(self) -> None:
         screen = self.screen
@@ -235,18 +238,41 @@ class MetricPanel(Vertical, can_focus=True):
         return self.loaded.params if self.loaded is not None else None
 
     def decorate(self) -> None:
-        self.border_title = f"{self.index + 1} {self.title}"
         parts: list[str] = []
         params = self.params
         if params is not None:
             parts.append(("interval " if self.spec.platform else "bin ") + monitor.kql_timespan(params.bin))
         if self.data is not None and self.data.hidden:
             parts.append(f"+{self.data.hidden} series")
-        if self.loading:
-            parts.append("loading")
-        elif self.updated:
+        if self.updated:  # (a load in flight shows in the status line: the chart stays as it is)
             parts.append(("STALE " if self.error and self.data is not None else "updated ") + self.updated)
-        self.border_subtitle = " · ".join(parts)
+        self._set_border(f"{self.index + 1} {self.title}", " · ".join(parts))
+
+    def _set_border(self, title: str, subtitle: str) -> None:
+        """Change the border's texts, repainting only the border row that changed (Textual repaints the whole
+        panel, chart included, when a border title is set)."""
+        old_title, old_subtitle = self._border_text
+        height = self.outer_size.height
+        rows: tuple[int, ...] = (0,) if title != old_title else ()
+        rows += (height - 1,) if subtitle != old_subtitle else ()
+        if not rows:
+            return
+        self._border_text = (title, subtitle)
+        self._border_rows = rows if height > 1 else ()
+        try:
+            self.border_title, self.border_subtitle = title, subtitle
+        finally:
+            self._border_rows = ()
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> MetricPanel:
+        if self._border_rows and not regions and repaint and not layout and not recompose:
+            # Regions are taken relative to the content: the border rows sit outside it.
+            width, (x, top) = self.outer_size.width, self.content_offset
+            return super().refresh(*(Region(-x, y - top, width, 1) for y in self._border_rows))
+        super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+        return self
 
     def message(self, text: str) -> None:
         msg = self.query_one(".panel-message", Static)
@@ -473,7 +499,7 @@ class MetricsScreen(Screen[None]):
     @property
     def pending(self) -> bool:
         """Some panel on show is still waiting for its first answer or a refresh."""
-        return any(p.loading or (p.loaded is None and not p.error) for p in self.shown_panels())
+        return any(p.busy or (p.loaded is None and not p.error) for p in self.shown_panels())
 
     @property
     def models(self) -> dict[str, ChartData | None]:
@@ -626,7 +652,7 @@ class MetricsScreen(Screen[None]):
         auto = bool(interval) and not getattr(self.app, "paused", False)
         now = time.monotonic()
         for p in self.shown_panels():
-            if p.loading:
+            if p.busy:
                 continue
             wanted = self.wanted(p)
             if wanted is None:
@@ -640,10 +666,11 @@ class MetricsScreen(Screen[None]):
         session = self.session
         if session is None or self.workspace is None:
             return
-        panel.loading = True
+        panel.busy = True
         panel.attempted = params
         panel.decorate()
-        self._status(f"loading {panel.title}…")
+        busy = [p for p in self.shown_panels() if p.busy]
+        self._status(f"loading {panel.title}…" if len(busy) == 1 else f"loading {len(busy)} panels…")
         work = partial(self._fetch, session, self.workspace, panel.spec, panel.query_def, params)
         self.run_worker(partial(self._run, panel, work), thread=True, exclusive=True, group=f"panel-{panel.spec.key}")
 
@@ -709,7 +736,7 @@ class MetricsScreen(Screen[None]):
         return Loaded(params, description, series=tuple(series))
 
     def _panel_loaded(self, panel: MetricPanel, loaded: Loaded) -> None:
-        panel.loading = False
+        panel.busy = False
         panel.loads += 1
         panel.loaded_at = time.monotonic()
         panel.loaded = loaded
@@ -720,10 +747,12 @@ class MetricsScreen(Screen[None]):
         mark = getattr(self.app, "mark_refreshed", None)
         if callable(mark):
             mark()
-        self._status(self._summary(panel))
+        if not any(p.busy for p in self.shown_panels()):  # one status line when the last panel arrives
+            current = self.current_panel()
+            self._status(self._summary(current if current is not None and current.data is not None else panel))
 
     def _panel_failed(self, panel: MetricPanel, message: str) -> None:
-        panel.loading = False
+        panel.busy = False
         panel.loaded_at = time.monotonic()  # back off until the next interval
         panel.updated = self._clock()
         panel.failed(message)
@@ -861,7 +890,7 @@ class MetricsScreen(Screen[None]):
     def action_refresh(self) -> None:
         for p in self.shown_panels():
             wanted = self.wanted(p)
-            if wanted is not None and not p.loading:
+            if wanted is not None and not p.busy:
                 self.load(p, wanted)
 
     def action_pause(self) -> None:

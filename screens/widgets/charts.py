@@ -150,6 +150,8 @@ class TimeChart(PlotextPlot):
         self.renders = 0
 
     def set_data(self, data: ChartData | None, empty_text: str = "no data") -> None:
+        if data == self.data and empty_text == self.empty_text and data is not None:
+            return  # the same picture: a refresh with unchanged data writes nothing to the terminal
         self.data = data
         self.empty_text = empty_text
         self.refresh()

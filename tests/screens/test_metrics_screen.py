@@ -57,7 +57,7 @@ async def _open(app: AzmlApp, pilot: Any, argument: str = "") -> MetricsScreen:
 
 
 def _done(panel: MetricPanel) -> Callable[[], bool]:
-    return lambda: not panel.loading and (panel.loaded is not None or bool(panel.error))
+    return lambda: not panel.busy and (panel.loaded is not None or bool(panel.error))
 
 
 def _buckets(panel: MetricPanel) -> int:
@@ -146,7 +146,7 @@ def test_nodes_by_state_latest_point_equals_the_compute_screens_counts() -> None
         # and the workspace panel sums every cluster
         screen = await _open(app, pilot)
         panel = screen.panel("nodes")
-        await wait_for(lambda: panel.loaded is not None and not panel.loading, pilot)
+        await wait_for(lambda: panel.loaded is not None and not panel.busy, pilot)
         assert panel.data is not None
         assert panel.data.get("Running") is not None
         assert panel.data.get("Running").latest == sum(n.running for n in clusters.values())  # type: ignore[union-attr]
@@ -159,7 +159,7 @@ def test_time_range_changes_the_bin_and_scope_picker_narrows_to_an_endpoint() ->
     async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
         screen = await _open(app, pilot)
         panel = screen.panel("nodes")
-        await wait_for(lambda: panel.loaded is not None and not panel.loading, pilot)
+        await wait_for(lambda: panel.loaded is not None and not panel.busy, pilot)
         first = panel.params
         assert first is not None and first.bin == dt.timedelta(minutes=1)
         await pilot.press("t")  # 1h → 6h
@@ -210,7 +210,7 @@ def test_wide_terminals_get_a_grid_and_m_cycles_the_metric() -> None:
     async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
         screen = await _open(app, pilot)
         assert screen.grid
-        await wait_for(lambda: all(p.loaded is not None and not p.loading for p in screen.in_scope()), pilot)
+        await wait_for(lambda: all(p.loaded is not None and not p.busy for p in screen.in_scope()), pilot)
         widths = {p.region.width for p in screen.in_scope()}
         assert len(screen.in_scope()) == len(PANELS) and all(w and w < 100 for w in widths)
         await pilot.press("2")
@@ -229,12 +229,12 @@ def test_a_failing_panel_shows_azures_message_and_pause_stops_auto_refresh() -> 
     async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
         screen = await _open(app, pilot)
         panel = screen.panel("nodes")
-        await wait_for(lambda: panel.loaded is not None and not panel.loading, pilot)
+        await wait_for(lambda: panel.loaded is not None and not panel.busy, pilot)
         loads = panel.loads
         await wait_for(lambda: panel.loads > loads, pilot, timeout=10)  # auto-refresh (interval 1 s)
         await pilot.press("p")
         assert app.paused and "paused" in str(screen.query_one("#screen-title").render())
-        await wait_for(lambda: not panel.loading, pilot)
+        await wait_for(lambda: not panel.busy, pilot)
         loads = panel.loads
         await pilot.pause(2.5)
         assert panel.loads == loads
@@ -398,7 +398,7 @@ def test_charts_use_no_braille_on_the_linux_console_or_without_colour(
     async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
         screen = await _open(app, pilot)
         panel = screen.panel("nodes")
-        await wait_for(lambda: panel.loaded is not None and not panel.loading, pilot)
+        await wait_for(lambda: panel.loaded is not None and not panel.busy, pilot)
         await pilot.pause(0.2)
         got["svg"] = app.export_screenshot()
         got["ascii"] = panel.chart.ascii
