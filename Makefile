@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AZURITE := .tools/node_modules/.bin/azurite-blob
 
-.PHONY: setup demo test lint typecheck contracts pytest clean
+.PHONY: setup bytecode demo test lint typecheck contracts pytest clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "azml-console needs Python >= 3.11 (python3.11 or newer on PATH)"; exit 1; }
@@ -26,7 +26,12 @@ $(AZURITE):
 
 setup: $(STAMP)
 
-demo: setup
+# Our modules compiled ahead, as pip does for installed packages: start-up then reads bytecode even where
+# PYTHONDONTWRITEBYTECODE is set (compiling them on every launch costs ~25 ms before the first frame).
+bytecode: setup
+	@$(BIN)/python -m compileall -q console screens services themes emulator >/dev/null
+
+demo: bytecode
 	$(BIN)/azml --demo
 
 lint: setup

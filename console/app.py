@@ -17,7 +17,6 @@ from textual.command import Hit, Hits, Provider
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from screens.modals import HelpScreen
 from screens.widgets.context_bar import Context
 from screens.widgets.prompt import Prompt
 from themes import STYLESHEET
@@ -169,7 +168,9 @@ class AzmlApp(App[int]):
             from .ttywatch import watch_terminal
 
             self._tty_watch = watch_terminal(lambda: self.call_from_thread(self.exit, 129))
-        self.connect()
+        # After the first frame: signing in and starting the clients imports a lot, and that thread would
+        # compete with the first frame for the interpreter.
+        self.call_after_refresh(self.connect)
 
     def on_unmount(self) -> None:
         watch = getattr(self, "_tty_watch", None)
@@ -367,6 +368,8 @@ class AzmlApp(App[int]):
         keys += [("ctrl+p", "Command palette"), ("esc", "Back")]
         commands = [(f":{c.name}" + (f" [{c.argument}]" if c.argument else ""), c.help) for c in COMMANDS]
         title = getattr(screen, "TITLE", "") or "azml"
+        from screens.modals import HelpScreen
+
         self.push_screen(HelpScreen(title, keys, commands))
 
     def action_ignore_ctrl_c(self) -> None:

@@ -20,7 +20,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import NoActiveWorker, get_current_worker
 
-from screens.modals import ConfirmScreen, DetailScreen, Plan
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.line import Line
 from screens.widgets.prompt import Prompt
@@ -128,7 +127,6 @@ class ResourceScreen(Screen[None], Generic[M]):
         yield Static(self.TITLE, id="screen-title", classes="screen-title")
         yield KeyedTable(self.COLUMNS, id="table")
         yield Line("", id="status", classes="status-line")
-        yield Prompt(id="prompt")
         yield Footer(show_command_palette=False)  # ctrl+p still opens it; 80 columns need the room
 
     @property
@@ -146,11 +144,18 @@ class ResourceScreen(Screen[None], Generic[M]):
     def on_mount(self) -> None:
         self._update_title()
         self.table.focus()
+        # The prompt is hidden until ':' or '/': mounted right after the first frame rather than before it
+        # (a ':' typed sooner mounts it on the spot).
+        self.call_after_refresh(self._mount_prompt)
         self.set_interval(1.0, self._tick_refresh)
         if self.session is not None:
             self.action_refresh()
         else:
             self._status("waiting for the connection…")
+
+    def _mount_prompt(self) -> None:
+        if not self.query(Prompt):
+            self.mount(Prompt(id="prompt"), before=self.query_one(Footer))
 
     def on_unmount(self) -> None:
         if self._listening is not None:
@@ -339,6 +344,8 @@ class ResourceScreen(Screen[None], Generic[M]):
         model = self.current()
         if model is None:
             return
+        from screens.modals import DetailScreen
+
         self.app.push_screen(DetailScreen(self.model_name(model), self.describe_fields(model), self.model_id(model)))
 
     def action_copy(self) -> None:
@@ -385,6 +392,8 @@ class ResourceScreen(Screen[None], Generic[M]):
         # Production: every mutation is typed, creations included (their target has no name yet).
         name = str(target.name or params.get("name") or target.describe())
         needs_typing = confirm_text or (name if (op.destructive or production) else "")
+        from screens.modals import ConfirmScreen, Plan  # (not before the first frame)
+
         plan = Plan(
             title=op.title,
             target=target.describe(),
@@ -410,6 +419,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         if not getattr(self.app, "production", False):
             then()
             return
+        from screens.modals import ConfirmScreen, Plan
         from services import mutations
 
         op = mutations.registry()[operation]
