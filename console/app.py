@@ -6,6 +6,7 @@ embedded emulator) happens in a thread worker after mount.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,17 @@ class CommandsProvider(Provider):
 
 def _runner(app: AzmlApp, name: str) -> Callable[[], None]:
     return lambda: app.run_command(name)
+
+
+def _is_text_field(widget: object) -> bool:
+    """An Input or a TextArea: keys typed there are text. (TextArea's module is heavy to import; when it is not
+    loaded, no TextArea exists.)"""
+    from textual.widgets import Input
+
+    if isinstance(widget, Input):
+        return True
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return text_area is not None and isinstance(widget, text_area.TextArea)
 
 
 class AzmlApp(App[int]):
@@ -286,10 +298,7 @@ class AzmlApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("command", "filter"):
-            from textual.widgets import Input, TextArea
-
-            focused = self.focused
-            if isinstance(focused, (Input, TextArea)):
+            if _is_text_field(self.focused):
                 return False
             if action == "filter" and not hasattr(self.screen, "apply_filter"):
                 return False

@@ -17,10 +17,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import NoActiveWorker, get_current_worker
 
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
 from screens.widgets.prompt import Prompt
 from screens.widgets.table import Cell, Column, KeyedTable
@@ -127,7 +128,10 @@ class ResourceScreen(Screen[None], Generic[M]):
         yield Static(self.TITLE, id="screen-title", classes="screen-title")
         yield KeyedTable(self.COLUMNS, id="table")
         yield Line("", id="status", classes="status-line")
-        yield Footer(show_command_palette=False)  # ctrl+p still opens it; 80 columns need the room
+        # Composed with the screen, not on demand: keys typed right after ':' (type-ahead over a slow link,
+        # a paste) must find a mounted prompt to land in.
+        yield Prompt(id="prompt")
+        yield KeyBar()
 
     @property
     def table(self) -> KeyedTable:
@@ -143,19 +147,13 @@ class ResourceScreen(Screen[None], Generic[M]):
 
     def on_mount(self) -> None:
         self._update_title()
-        self.table.focus()
-        # The prompt is hidden until ':' or '/': mounted right after the first frame rather than before it
-        # (a ':' typed sooner mounts it on the spot).
-        self.call_after_refresh(self._mount_prompt)
+        if not isinstance(self.focused, Prompt):  # ':' typed before the screen finished mounting keeps focus
+            self.table.focus()
         self.set_interval(1.0, self._tick_refresh)
         if self.session is not None:
             self.action_refresh()
         else:
             self._status("waiting for the connection…")
-
-    def _mount_prompt(self) -> None:
-        if not self.query(Prompt):
-            self.mount(Prompt(id="prompt"), before=self.query_one(Footer))
 
     def on_unmount(self) -> None:
         if self._listening is not None:

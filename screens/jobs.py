@@ -20,12 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
 from screens.base import ResourceScreen, state_text
 from screens.modals import DetailScreen, Field, FormScreen, field_errors
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
 from screens.widgets.logview import LogView, compile_search
 from screens.widgets.prompt import Prompt
@@ -841,7 +842,7 @@ class LogScreen(Screen[None]):
         yield LogView(id="log")
         yield Line("", id="status", classes="status-line")
         yield Prompt(id="prompt")
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     @property
     def view(self) -> LogView:

@@ -21,10 +21,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from screens.widgets.charts import TimeChart, chart_from_rows
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.keybar import KeyBar
 from screens.widgets.prompt import Prompt
 from screens.widgets.table import Cell, Column, KeyedTable
 
@@ -128,7 +129,7 @@ class KqlEditorScreen(Screen[None]):
             yield KeyedTable((), id="results")
             yield TimeChart(id="results-chart")
         yield Prompt(id="prompt")
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     @property
     def editor(self) -> TextArea:

@@ -25,12 +25,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.geometry import Region
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.modals import Field, FormScreen
 from screens.widgets.charts import ChartData, TimeChart, chart_from_rows
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
 from screens.widgets.prompt import Prompt
 from services import monitor
@@ -450,7 +451,7 @@ class MetricsScreen(Screen[None]):
                 yield MetricPanel(spec, i)
         yield Line("", id="status", classes="status-line")
         yield Prompt(id="prompt")
-        yield Footer(show_command_palette=False)  # ctrl+p still opens it; 80 columns need the room
+        yield KeyBar()
 
     @property
     def panels(self) -> list[MetricPanel]:

@@ -42,3 +42,16 @@ def test_exits_when_the_terminal_hangs_up() -> None:
         assert time.monotonic() - start < 5
     finally:
         term.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_command_typed_before_the_first_frame_is_not_lost() -> None:
+    """Type-ahead over a slow link: ':compute' and Enter arrive with (or before) the first frame; the
+    keys land in the prompt, not on the list's own keys, and the command runs."""
+    term = Terminal(AZML, columns=80, lines=24).start()
+    try:
+        term.send(":compute\r")
+        assert term.wait_for(b"Compute \xc2\xb7", timeout=30) is not None, "the typed command was lost"
+        assert term.wait_for(b"cpu-cluster", timeout=30) is not None
+    finally:
+        term.stop()

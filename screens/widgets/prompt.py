@@ -26,6 +26,9 @@ class Prompt(Input):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False, id="prompt.cancel"),
         Binding("tab", "complete", "Complete", show=False, id="prompt.complete"),
+        # Enter typed before the console switched the terminal to raw mode (type-ahead at launch) arrives
+        # as a line feed: the terminal's line discipline had already turned the CR into LF.
+        Binding("ctrl+j", "submit", "Run", show=False, id="prompt.submit_lf"),
     ]
 
     class Done(Message):

@@ -52,7 +52,8 @@ class Rows:
         return touched
 
 
-def run(scenario: Callable[[AzmlApp, Any], Awaitable[None]]) -> None:
+def run(scenario: Callable[[AzmlApp, Any], Awaitable[None]], size: tuple[int, int] = SIZE) -> None:
+    """The console on the frozen demo estate at `size`, opened on the production workspace."""
     backend = DemoBackend({"frozen": "true"})
     ticks = itertools.count()
 
@@ -61,7 +62,7 @@ def run(scenario: Callable[[AzmlApp, Any], Awaitable[None]]) -> None:
 
     async def main() -> None:
         app = AzmlApp(backend.connect, profile="demo", refresh_interval=0, default_workspace=PROD, clock=clock)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
             try:
                 await scenario(app, pilot)
             finally:
