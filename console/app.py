@@ -259,6 +259,8 @@ class AzmlApp(App[int]):
 
     def mark_refreshed(self) -> None:
         self.update_context(refreshed=self._clock())
+        if self.session is not None:  # the first rows are on screen: azure-ai-ml loads for the first action
+            self.session.preload_actions()
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused

@@ -34,6 +34,7 @@ class Session:
     _retry_listeners: list[Callable[[Any], None]] = field(default_factory=list, repr=False)
     _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _preloading: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         clients.quiet_sdk_logging()  # nothing of the SDKs' may reach the terminal under the console
@@ -129,6 +130,25 @@ class Session:
                 **({"read_timeout": self.timeout_s} if self.timeout_s is not None else {}),
             ),
         )
+
+    def preload_actions(self) -> threading.Thread | None:
+        """Import azure-ai-ml (seconds of imports) in a background thread, once, so the first action does not
+        wait for it. Reads never need it; a read-only session never acts, so it is not loaded there."""
+        if self.read_only or self.guard.read_only:
+            return None
+        with self._lock:
+            if self._preloading is not None:
+                return self._preloading
+
+            def load() -> None:
+                try:
+                    import azure.ai.ml.entities  # noqa: F401  (MLClient and the entities the actions build)
+                except Exception:  # the action that needs it reports the failure with its own context
+                    pass
+
+            self._preloading = threading.Thread(target=load, name="azml-preload-azure-ai-ml", daemon=True)
+        self._preloading.start()
+        return self._preloading
 
     def close(self) -> None:
         with self._lock:
