@@ -35,6 +35,7 @@ class Session:
     _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _preloading: threading.Thread | None = field(default=None, repr=False)
+    preload_error: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         clients.quiet_sdk_logging()  # nothing of the SDKs' may reach the terminal under the console
@@ -143,8 +144,8 @@ class Session:
             def load() -> None:
                 try:
                     import azure.ai.ml.entities  # noqa: F401  (MLClient and the entities the actions build)
-                except Exception:  # the action that needs it reports the failure with its own context
-                    pass
+                except Exception as e:  # kept for diagnosis: the action that needs it reports it in context
+                    self.preload_error = f"{type(e).__name__}: {e}"
 
             self._preloading = threading.Thread(target=load, name="azml-preload-azure-ai-ml", daemon=True)
         self._preloading.start()

@@ -21,6 +21,7 @@ assert session.preload_actions() is thread  # once per session
 if thread is not None:
     thread.join(120)
 print("loaded" if "azure.ai.ml.entities" in sys.modules else "not loaded")
+print(session.preload_error, file=sys.stderr)
 """
 
 
@@ -31,4 +32,4 @@ def test_preload_imports_azure_ai_ml_off_the_calling_thread(read_only: bool, exp
         [sys.executable, "-c", SCRIPT.format(read_only=read_only)], capture_output=True, text=True, timeout=150
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == expected
+    assert out.stdout.strip() == expected, out.stderr
