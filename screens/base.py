@@ -276,8 +276,13 @@ class ResourceScreen(Screen[None], Generic[M]):
                 cells[state_index] = Text(self.pending[key] + "…", style="bold yellow")
             rows[key] = cells
         with self.app.batch_update():
+            self.table.set_parents(self.parents(rows))
             self.table.set_rows(rows)
         self._status(self._summary())
+
+    def parents(self, rows: Mapping[str, Sequence[Cell]]) -> Mapping[str, str]:
+        """Rows shown beneath others, as child key -> parent key (a two-level tree); none by default."""
+        return {}
 
     def _failed(self, message: str) -> None:
         self.busy = False

@@ -9,7 +9,6 @@ Logs and a test invoke open in modals; both run in thread workers.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -47,9 +46,6 @@ Deployment = OnlineDeployment | BatchDeployment
 DEFAULT_PAYLOAD = '{"data": [[1, 2, 3, 4]]}'
 LOG_CONTAINERS = ("InferenceServer", "StorageInitializer")
 LOG_LINE_CHOICES = (50, 200, 1000, 5000)
-# Same terminals the table falls back to ASCII on: their fonts often lack box-drawing glyphs.
-_ASCII = os.environ.get("TERM", "") in ("linux", "vt100", "vt102", "vt220", "dumb")
-_BRANCH, _LAST = ("|-", "`-") if _ASCII else ("├", "└")
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,6 @@ class Row:
     endpoint: Endpoint
     deployment: Deployment | None = None
     deployments: tuple[Deployment, ...] = ()  # endpoint rows: its deployments, as read with it
-    last: bool = False  # deployment rows: the endpoint's last deployment (draws └ rather than ├)
     error: str = ""  # endpoint rows: why its deployments could not be read
 
     @property
@@ -192,8 +187,8 @@ class DeploymentsScreen(ResourceScreen[Row]):
             error = str(result.error) if result.error is not None else ""
             row = Row(ep, None, deps, error=error)
             out[row.key] = row
-            for i, d in enumerate(deps):
-                child = Row(ep, d, deps, last=i == len(deps) - 1)
+            for d in deps:
+                child = Row(ep, d, deps)
                 out[child.key] = child
         return out
 
@@ -210,7 +205,6 @@ class DeploymentsScreen(ResourceScreen[Row]):
             if isinstance(ep, OnlineEndpoint) and row.deployments and not any(p for _, p in ep.traffic):
                 traffic = Text("none", style="yellow")  # deployed but nothing routed: every request fails
             return (ep.name, row.kind, state, traffic, instance_type, "", ep.auth_mode)
-        glyph = _LAST if row.last else _BRANCH
         if isinstance(d, OnlineDeployment):
             traffic = _traffic_cell(ep, d.name) if isinstance(ep, OnlineEndpoint) else ""
             s = d.scale
@@ -222,7 +216,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
             instances = str(d.instance_count)
             instance_type = d.instance_type or d.compute
         return (
-            f"  {glyph} {d.name}",
+            d.name,  # drawn beneath its endpoint, with its branch (see parents)
             row.kind,
             state_text(d.provisioning_state),
             traffic,
@@ -230,6 +224,14 @@ class DeploymentsScreen(ResourceScreen[Row]):
             instances,
             "",
         )
+
+    def parents(self, rows: Mapping[str, Sequence[Cell]]) -> Mapping[str, str]:
+        """Each deployment beneath its endpoint: sorts and filters keep the tree."""
+        return {
+            key: row.endpoint.id.lower()
+            for key, row in self.models.items()
+            if row.deployment is not None and key in rows
+        }
 
     def describe_fields(self, row: Row) -> list[tuple[str, str]]:
         ep, d = row.endpoint, row.deployment

@@ -11,6 +11,10 @@ Filter syntax (`set_filter`), case-insensitive, over every cell as displayed:
                 (`^` and `$` anchor at cell boundaries);
 - a leading `!` keeps the rows that do NOT match (`!re:^succeeded$`); `\\!` searches for a literal `!`.
 An invalid regular expression leaves the previous result in place and sets `filter_error`.
+
+Rows can form a two-level tree (`set_parents`): a sort orders the top rows and, under each, its children;
+a filter keeps a matching child with its parent, and a matching parent with its children; the branch glyphs
+(├ └) are drawn from the rows' places in the view, so they stay right under any sort or filter.
 """
 
 from __future__ import annotations
@@ -191,6 +195,8 @@ class KeyedTable(ScrollView, can_focus=True):
         if ascii_only is None:
             ascii_only = os.environ.get("TERM", "") in _ASCII_TERMS
         self._ellipsis, self._up, self._down = ("~", "^", "v") if ascii_only else ("…", "▲", "▼")
+        self._branch, self._branch_last = ("|-", "`-") if ascii_only else ("├", "└")
+        self._parents: dict[str, str] = {}  # child key -> parent key (a two-level tree)
         self._columns: tuple[Column, ...] = ()
         self._column_index: dict[str, int] = {}
         self._rows: dict[str, tuple[Cell, ...]] = {}
@@ -217,7 +223,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._widths: tuple[int, ...] = ()
         self._fitted_from: tuple[int, ...] | None = None
         self._layout_width = -1
-        self._line_cache: LRUCache[tuple[str, int, tuple[int, ...], bool], Strip] = LRUCache(cache_size)
+        self._line_cache: LRUCache[tuple[str, int, tuple[int, ...], bool, int], Strip] = LRUCache(cache_size)
         self.lines_rendered = 0  # rows rendered (cache misses): lets tests and benchmarks see the cache work
         self.set_columns(columns)
 
@@ -270,6 +276,22 @@ class KeyedTable(ScrollView, can_focus=True):
         if cells is None:
             return None
         return {c.key: (cells[i] if i < len(cells) else None) for i, c in enumerate(self._columns)}
+
+    def set_parents(self, parents: Mapping[str, str]) -> None:
+        """Make rows children of others (child key -> parent key): see the module docstring."""
+        parents = dict(parents)
+        if parents == self._parents:
+            return
+        self._parents = parents
+        self._order = self._sorted(list(self._rows))
+        self._install(self._filtered(self._order), set(), full=True)
+
+    def rendered(self, key: str) -> str | None:
+        """The row's line as drawn (plain text, at the current width), or None when it is not shown."""
+        if key not in self._positions:
+            return None
+        self._relayout()
+        return self._row_text_line(key).plain
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         if sum(1 for c in columns if c.flex) > 1:
@@ -369,7 +391,12 @@ class KeyedTable(ScrollView, can_focus=True):
             reverse = not self._sort_reverse if column == self._sort_column and column is not None else False
         if column == self._sort_column and reverse == self._sort_reverse:
             return
-        flip = column == self._sort_column and column is not None and len(self._sort_keys) == len(self._order)
+        flip = (
+            column == self._sort_column
+            and column is not None
+            and len(self._sort_keys) == len(self._order)
+            and not self._parents
+        )
         if column != self._sort_column:
             self._sort_keys.clear()
         self._sort_column, self._sort_reverse = column, reverse
@@ -415,6 +442,24 @@ class KeyedTable(ScrollView, can_focus=True):
         column = self._sort_column
         if column is None:
             return keys
+        parents = self._parents
+        if not parents:
+            return self._sort_flat(keys, column)
+        present = set(keys)
+        tops = [k for k in keys if parents.get(k) not in present]  # (a child whose parent is gone stands alone)
+        children: dict[str, list[str]] = {}
+        for key in keys:
+            parent = parents.get(key)
+            if parent in present:
+                children.setdefault(parent, []).append(key)
+        out: list[str] = []
+        for top in self._sort_flat(tops, column):
+            out.append(top)
+            if top in children:
+                out += self._sort_flat(children[top], column)
+        return out
+
+    def _sort_flat(self, keys: list[str], column: str) -> list[str]:
         index = self._column_index[column]
         rows, cache = self._rows, self._sort_keys
         present: list[str] = []
@@ -508,6 +553,19 @@ class KeyedTable(ScrollView, can_focus=True):
         return found is not self._invert
 
     def _filtered(self, order: list[str]) -> list[str]:
+        if self._matcher is None:
+            return order
+        matched = self._filtered_flat(order)
+        parents = self._parents
+        if not parents:
+            return matched
+        shown = set(matched)
+        shown.update(parents[key] for key in matched if key in parents)  # a child shows with its parent
+        if not self._invert:  # a parent that matches shows with its children
+            shown.update(key for key in order if parents.get(key) in shown and parents[key] in matched)
+        return [key for key in order if key in shown]
+
+    def _filtered_flat(self, order: list[str]) -> list[str]:
         matcher = self._matcher
         if matcher is None:
             return order
@@ -546,6 +604,7 @@ class KeyedTable(ScrollView, can_focus=True):
             self.refresh()
             return
         top, height = round(self.scroll_y), self.scrollable_content_region.height - 1
+        tree = self._parents
         for index in range(top, top + max(height, 0)):
             new = view[index] if index < len(view) else None
             old = old_view[index] if index < len(old_view) else None
@@ -553,6 +612,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 new != old
                 or (new is not None and new in changed)
                 or ((index == cursor) != (index == old_cursor) and new is not None)
+                or (tree and new in tree and self._glyph(new, view, index) != self._glyph(old, old_view, index))
             ):
                 self._refresh_index(index)
 
@@ -659,21 +719,38 @@ class KeyedTable(ScrollView, can_focus=True):
         # Never markup: a job called "[bold]x" shows as typed.
         return Text(_CONTROL.sub(" ", _plain(value, column)), style="dim" if value is None else "")
 
-    def _render_row(self, key: str, cursor: bool) -> Strip:
-        width = self._layout_width
-        cache_key = (key, self._versions[key], self._widths, cursor)
-        strip = self._line_cache.get(cache_key)
-        if strip is not None:
-            return strip
-        self.lines_rendered += 1
+    def _glyph(self, key: str | None, view: Sequence[str], index: int) -> int:
+        """0: not a child; 1: a child with a sibling after it (├); 2: the last of its siblings shown (└)."""
+        parent = self._parents.get(key) if key is not None else None
+        if parent is None:
+            return 0
+        after = view[index + 1] if index + 1 < len(view) else None
+        return 1 if after is not None and self._parents.get(after) == parent else 2
+
+    def _row_text_line(self, key: str) -> Text:
+        glyph = self._glyph(key, self._view, self._positions[key]) if self._parents else 0
         cells = self._rows[key]
         line = Text(no_wrap=True, end="")
         for i, (column, column_width) in enumerate(zip(self._columns, self._widths, strict=True)):
             if i:
                 line.append(_SEPARATOR)
             value = cells[i] if i < len(cells) else None
-            line.append_text(self._fit_cell(self._cell(value, column), column_width, column.justify))
-        line.truncate(width, overflow="crop", pad=True)
+            text = self._cell(value, column)
+            if i == 0 and glyph:
+                text = Text.assemble(f"  {self._branch if glyph == 1 else self._branch_last} ", text)
+            line.append_text(self._fit_cell(text, column_width, column.justify))
+        line.truncate(self._layout_width, overflow="crop", pad=True)
+        return line
+
+    def _render_row(self, key: str, cursor: bool) -> Strip:
+        width = self._layout_width
+        glyph = self._glyph(key, self._view, self._positions[key]) if self._parents else 0
+        cache_key = (key, self._versions[key], self._widths, cursor, glyph)
+        strip = self._line_cache.get(cache_key)
+        if strip is not None:
+            return strip
+        self.lines_rendered += 1
+        line = self._row_text_line(key)
         if cursor:
             line.stylize(self.get_component_rich_style("keyed-table--cursor", partial=True))
         strip = Strip(line.render(self.app.console), width).apply_style(self.rich_style)

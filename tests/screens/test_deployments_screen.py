@@ -77,6 +77,13 @@ async def cursor_to(screen: DeploymentsScreen, pilot: Any, name: str) -> None:
     await pilot.pause(0.05)
 
 
+def drawn(screen: DeploymentsScreen, name: str) -> str:
+    """The row's line as the table draws it (branch glyphs included)."""
+    line = screen.table.rendered(key_of(screen, name))
+    assert line is not None, f"{name} is not shown"
+    return line
+
+
 def cell(screen: DeploymentsScreen, name: str, column: str) -> str:
     row = screen.table.row_dict(key_of(screen, name))
     assert row is not None
@@ -140,9 +147,9 @@ def test_list_shows_the_workspaces_endpoints_and_their_deployments() -> None:
         assert [screen.models[k].name for k in screen.table.visible_keys] == expected
         assert {CHURN, FRAUD, LLM, BATCH} <= set(expected)
         # Deployments are indented beneath their endpoint; the last one closes the branch.
-        assert cell(screen, f"{CHURN}/green", "name").strip().endswith("green")
-        assert cell(screen, f"{CHURN}/green", "name").startswith("  └")
-        assert cell(screen, f"{CHURN}/blue", "name").startswith("  ├")
+        assert cell(screen, f"{CHURN}/green", "name") == "green"
+        assert drawn(screen, f"{CHURN}/green").startswith("  └ green")
+        assert drawn(screen, f"{CHURN}/blue").startswith("  ├ blue")
         # Kinds, live traffic and mirror traffic as the service reads them.
         assert cell(screen, CHURN, "kind") == "online" and cell(screen, BATCH, "kind") == "batch"
         assert cell(screen, f"{CHURN}/blue", "traffic") == "90"
@@ -180,6 +187,55 @@ def test_list_shows_the_workspaces_endpoints_and_their_deployments() -> None:
 
 
 # -- traffic ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_sorting_and_filtering_keep_deployments_beneath_their_endpoint() -> None:
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_screen(app, pilot)
+        table = screen.table
+
+        def names() -> list[str]:
+            return [screen.models[k].name for k in table.visible_keys]
+
+        def grouped() -> bool:
+            """Every deployment follows its endpoint or a sibling."""
+            shown = names()
+            for i, name in enumerate(shown):
+                if "/" in name:
+                    before = shown[i - 1] if i else ""
+                    if before.split("/")[0] != name.split("/")[0]:
+                        return False
+            return True
+
+        table.sort_by("name", reverse=True)
+        await pilot.pause(0.05)
+        shown = names()
+        endpoints = [n for n in shown if "/" not in n]
+        assert endpoints == sorted(endpoints, reverse=True)
+        assert grouped(), shown
+        churn = [n for n in shown if n.startswith(f"{CHURN}/")]
+        assert churn == sorted(churn, reverse=True)  # green, then blue: siblings sorted too
+        assert drawn(screen, churn[0]).startswith("  ├ ") and drawn(screen, churn[-1]).startswith("  └ ")
+
+        table.sort_by("state")
+        await pilot.pause(0.05)
+        assert grouped(), names()
+
+        # A deployment that matches shows with its endpoint; an endpoint that matches shows with all of its.
+        table.sort_by(None)
+        table.set_filter("canary")
+        await pilot.pause(0.05)
+        assert names() == [LLM, f"{LLM}/canary"]
+        assert drawn(screen, f"{LLM}/canary").startswith("  └ canary")  # its sibling is filtered out
+        table.set_filter(FRAUD)
+        await pilot.pause(0.05)
+        assert names()[0] == FRAUD and len(names()) > 1 and grouped()
+        table.set_filter("")
+        await pilot.pause(0.05)
+        assert drawn(screen, f"{LLM}/canary").startswith("  ├ canary")
+
+    run(scenario)
 
 
 @pytest.mark.timeout(120)
@@ -332,7 +388,7 @@ def test_delete_is_refused_while_carrying_traffic_then_deletes_an_unrouted_one()
             pilot,
             timeout=60,
         )
-        assert cell(screen, f"{LLM}/main", "name").startswith("  └")
+        assert drawn(screen, f"{LLM}/main").startswith("  └ main")
         assert app.session is not None
         assert [d.name for d in deployments.list_online_deployments(app.session, ws_of(app), LLM)] == ["main"]
 
