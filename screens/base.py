@@ -326,14 +326,15 @@ class ResourceScreen(Screen[None], Generic[M]):
         self._status(self._summary())
 
     def action_sort(self) -> None:
-        columns = list(self.COLUMNS)
+        columns = list(self.table.shown_columns)  # a column dropped on a narrow terminal is not offered
         if not columns:
             return
         current = self.table.sort_column
         if current is not None and not self.table.sort_reverse:
             self.table.sort_by(current, reverse=True)
         else:
-            index = (columns.index(next(c for c in columns if c.key == current)) + 1) if current else 0
+            keys = [c.key for c in columns]
+            index = keys.index(current) + 1 if current in keys else 0
             if index >= len(columns):
                 self.table.sort_by(None)
                 self.notify("Unsorted", timeout=2)

@@ -52,8 +52,8 @@ class ComputeScreen(ResourceScreen[Compute]):
         Column("state", "State", max_width=12),
         Column("nodes", "Nodes r/i/p/x", max_width=13),
         Column("scale", "Min-max", max_width=7),
-        Column("idle", "Idle", max_width=5),
-        Column("priority", "Tier", max_width=9),
+        Column("idle", "Idle", max_width=5, drop=1),
+        Column("priority", "Tier", max_width=9, drop=2),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "nodes", "Nodes", id="compute.nodes"),

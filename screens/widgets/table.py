@@ -55,7 +55,8 @@ _INDEX_PAUSE = 0.01
 @dataclass(frozen=True)
 class Column:
     """A column: `width` fixes its width, otherwise it fits its label and the first rows (up to `max_width`).
-    The one `flex` column takes the width left over. `align` defaults to right for `numeric` columns."""
+    The one `flex` column takes the width left over. `align` defaults to right for `numeric` columns.
+    Columns with `drop` give way first on a narrow terminal (Describe still shows their values)."""
 
     key: str
     label: str
@@ -66,6 +67,7 @@ class Column:
     numeric: bool = False
     flex: bool = False
     format: Callable[[object], str] | None = None
+    drop: int = 0  # > 0: hidden when the table is too narrow to show every column whole, highest first
 
     @property
     def justify(self) -> Align:
@@ -232,6 +234,12 @@ class KeyedTable(ScrollView, can_focus=True):
     @property
     def columns(self) -> tuple[Column, ...]:
         return self._columns
+
+    @property
+    def shown_columns(self) -> tuple[Column, ...]:
+        """The columns drawn at the current width (those with `drop` may give way on a narrow terminal)."""
+        self._relayout()
+        return tuple(c for c, w in zip(self._columns, self._widths, strict=False) if w) or self._columns
 
     @property
     def cursor_key(self) -> str | None:
@@ -685,8 +693,15 @@ class KeyedTable(ScrollView, can_focus=True):
                 floor[flex] = max(label, min(available // 3, 30))
             want[flex] = floor[flex]
         overflow = sum(want) - available
+        for i in sorted((i for i, c in enumerate(columns) if c.drop > 0), key=lambda i: -columns[i].drop):
+            if overflow <= 0:
+                break
+            overflow -= want[i] + len(_SEPARATOR)  # hidden: its cells and its separator go
+            want[i] = floor[i] = 0
         while overflow > 0:  # shrink the widest auto column that can still give
-            candidates = [i for i, c in enumerate(columns) if c.width is None and i != flex and want[i] > floor[i]]
+            candidates = [
+                i for i, c in enumerate(columns) if c.width is None and i != flex and want[i] > floor[i] and want[i]
+            ]
             if not candidates:
                 break
             widest = max(candidates, key=want.__getitem__)
@@ -731,9 +746,13 @@ class KeyedTable(ScrollView, can_focus=True):
         glyph = self._glyph(key, self._view, self._positions[key]) if self._parents else 0
         cells = self._rows[key]
         line = Text(no_wrap=True, end="")
+        first = True
         for i, (column, column_width) in enumerate(zip(self._columns, self._widths, strict=True)):
-            if i:
+            if not column_width:
+                continue  # dropped on a narrow terminal
+            if not first:
                 line.append(_SEPARATOR)
+            first = False
             value = cells[i] if i < len(cells) else None
             text = self._cell(value, column)
             if i == 0 and glyph:
@@ -760,9 +779,13 @@ class KeyedTable(ScrollView, can_focus=True):
     def _render_header(self) -> Strip:
         width = self._layout_width
         line = Text(no_wrap=True, end="")
-        for i, (column, column_width) in enumerate(zip(self._columns, self._widths, strict=True)):
-            if i:
+        first = True
+        for column, column_width in zip(self._columns, self._widths, strict=True):
+            if not column_width:
+                continue
+            if not first:
                 line.append(_SEPARATOR)
+            first = False
             label = Text(column.label)
             if column.key == self._sort_column and column_width >= 3:
                 # The direction glyph survives truncation: it is what says how the rows are ordered.
@@ -859,6 +882,8 @@ class KeyedTable(ScrollView, can_focus=True):
     def _column_at(self, x: int) -> str | None:
         edge = 0
         for column, width in zip(self._columns, self._widths, strict=True):
+            if not width:
+                continue
             edge += width + len(_SEPARATOR)
             if x < edge:
                 return column.key

@@ -532,3 +532,39 @@ def test_sort_scrolls_to_keep_the_cursor_row_in_sight() -> None:
         assert "job-0 " in "\n".join(texts(table))
 
     run(scenario)
+
+
+DROPPING = [
+    Column("name", "Name", flex=True, min_width=12),
+    Column("status", "Status"),
+    Column("compute", "Compute"),
+    Column("note", "Note", drop=1),
+    Column("tier", "Tier", drop=2),
+]
+
+
+def _dropping_rows() -> dict[str, tuple[Cell, ...]]:
+    return {
+        f"r{i}": (f"row-{i}", "Completed", "gpu-cluster-a100-east", "a note of some length", "dedicated")
+        for i in range(3)
+    }
+
+
+@pytest.mark.parametrize(("width", "shown"), [(120, 5), (75, 4), (62, 3)])
+def test_narrow_tables_drop_the_optional_columns_before_truncating_others(width: int, shown: int) -> None:
+    async def scenario(app: TableApp, table: CountingTable, pilot: Pilot[None]) -> None:
+        table.set_rows(_dropping_rows())
+        await settle(pilot)
+        keys = [c.key for c in table.shown_columns]
+        assert keys == ["name", "status", "compute", "note", "tier"][:shown]  # tier goes first, then note
+        header, line = table.render_line(0).text, table.render_line(1).text
+        assert header.split() == [c.label for c in table.shown_columns]
+        assert "Completed" in line and "gpu-cluster-a100-east" in line  # the others stay whole
+        if shown < 5:
+            assert "Tier" not in header and "dedicated" not in line
+        # A click on a header still sorts by the column under it.
+        await pilot.click(CountingTable, offset=(header.index("Compute") + 1, 0))
+        await pilot.pause()
+        assert table.sort_column == "compute"
+
+    run(scenario, size=(width, 10), columns=DROPPING)
