@@ -222,6 +222,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._invert = False
         self.filter_error: str | None = None
         self._auto_widths: tuple[int, ...] = ()
+        self._natural_widths: tuple[int, ...] = ()  # as measured, before `max_width` (room to grow into)
         self._widths: tuple[int, ...] = ()
         self._fitted_from: tuple[int, ...] | None = None
         self._layout_width = -1
@@ -657,8 +658,9 @@ class KeyedTable(ScrollView, can_focus=True):
                 if length > widths[i]:
                     widths[i] = length
         auto = tuple(min(w, c.max_width) for w, c in zip(widths, columns, strict=True))
-        if auto != self._auto_widths:
-            self._auto_widths = auto
+        natural = tuple(min(w, _AUTO_MAX) for w in widths)
+        if auto != self._auto_widths or natural != self._natural_widths:
+            self._auto_widths, self._natural_widths = auto, natural
 
     def _relayout(self) -> bool:
         """Fit the columns to the current width; True (and caches dropped) when any width changed."""
@@ -710,6 +712,18 @@ class KeyedTable(ScrollView, can_focus=True):
         if flex is not None:
             # The flex column takes what is left, or gives back down to its label when even that is too much.
             want[flex] = max(min(cell_len(columns[flex].label), want[flex]), want[flex] - overflow)
+            # On a wide terminal, room the flex column's values do not need lets capped columns show theirs whole.
+            natural = self._natural_widths
+            if len(natural) == len(columns):
+                spare = want[flex] - max(natural[flex], floor[flex])
+                for i, c in enumerate(columns):
+                    if spare <= 0:
+                        break
+                    if i != flex and c.width is None and want[i] and natural[i] > want[i]:
+                        give = min(natural[i] - want[i], spare)
+                        want[i] += give
+                        want[flex] -= give
+                        spare -= give
         return tuple(want)
 
     # ------------------------------------------------------------------ rendering

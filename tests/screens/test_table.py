@@ -568,3 +568,22 @@ def test_narrow_tables_drop_the_optional_columns_before_truncating_others(width:
         assert table.sort_column == "compute"
 
     run(scenario, size=(width, 10), columns=DROPPING)
+
+
+def test_wide_terminals_let_capped_columns_show_their_values_whole() -> None:
+    columns = [Column("name", "Name", flex=True, min_width=10), Column("exp", "Experiment", max_width=8)]
+
+    async def scenario(app: TableApp, table: CountingTable, pilot: Pilot[None]) -> None:
+        table.set_rows({"a": ("job-a", "image-classification"), "b": ("job-b", "churn")})
+        await settle(pilot)
+        assert "image-classification" in table.render_line(1).text  # room to spare: the cap gives way
+
+    run(scenario, size=(120, 10), columns=columns)
+
+    async def narrow(app: TableApp, table: CountingTable, pilot: Pilot[None]) -> None:
+        table.set_rows({"a": ("job-a", "image-classification"), "b": ("job-b", "churn")})
+        await settle(pilot)
+        line = table.render_line(1).text
+        assert "…" in line and "image-classification" not in line  # no room: truncated
+
+    run(narrow, size=(20, 10), columns=columns)
