@@ -35,8 +35,9 @@ KIND     an HTTP status 400..599 in Azure's error shape: 429 (with Retry-After),
          reset-after        the request is applied, then the connection drops (a lost response)
          timeout            no answer: the connection stalls past the client's timeout
          malformed          a success answer whose JSON body is cut short
-         lro-fail           long-running operations are accepted, then fail midway (unapplied: the
-                              resource stays in its transitional state, e.g. Stopping)
+         lro-fail           long-running operations are accepted, then fail midway, unapplied: an
+                              action leaves the resource as it was (last operation Failed), a create
+                              or update leaves provisioningState Failed
 RATE     the share of matching requests that get the fault, 0..1 (default 1)
 OPTION   retry-after=SECONDS (429/503), times=N (the first N matches only), method=GET|PUT|POST|...
 Examples: 'rate=0.3'   'computes:429:retry-after=3'   'mlw-prod-weu/computes:500:0.5;/jobs:latency=12s'
@@ -65,7 +66,7 @@ _MESSAGES = {
 }
 LRO_FAILURE = {
     "code": "InternalServerError",
-    "message": "The operation failed midway (injected fault); the resource may be left in an intermediate state.",
+    "message": "The operation failed midway (injected fault); the resource was not changed, or its update failed.",
 }
 
 

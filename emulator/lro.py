@@ -30,6 +30,7 @@ class Operation:
     status: str = "InProgress"
     error: dict[str, Any] | None = None
     fail_with: dict[str, Any] | None = None
+    on_fail: Callable[[], Any] | None = None  # settles the resource when the operation fails (see lro-fail)
     start_time: float = field(default_factory=time.time)
     end_time: float | None = None
 
@@ -78,6 +79,8 @@ class Operations:
         if op.fail_with is not None:
             op.status = "Failed"
             op.error = op.fail_with
+            if op.on_fail is not None:
+                op.on_fail()
             return
         try:
             op.result = op.apply() if op.apply else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import json
@@ -136,14 +137,23 @@ class Emulator:
             raise Drop()
         if fault.response is not None:
             return fault.response
+        before = self._target(req) if fault.lro_fail else None
         resp = self._handle(req, fault)
         if fault.lro_fail:
-            self._fail_operation(resp)
+            self._fail_operation(resp, req.method, before)
         if fault.drop_after:
             raise Drop()  # applied, but the client never hears of it
         return resp
 
-    def _fail_operation(self, resp: Response) -> None:
+    def _target(self, req: Request) -> tuple[str, dict[str, Any] | None]:
+        """The resource a mutation acts on (a POST acts on the path above its action) and a copy of it now."""
+        rid = req.path.rstrip("/")
+        if req.method == "POST":
+            rid = rid.rsplit("/", 1)[0]
+        found = self.estate.get(rid)
+        return rid, copy.deepcopy(found) if found is not None else None
+
+    def _fail_operation(self, resp: Response, method: str, before: tuple[str, dict[str, Any] | None] | None) -> None:
         """The ``lro-fail`` fault: the operation this answer started fails when it settles, unapplied."""
         url = resp.headers.get("Azure-AsyncOperation") or resp.headers.get("Location") or ""
         op_id = urllib.parse.urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
@@ -154,6 +164,26 @@ class Emulator:
         except ApiError:
             return
         op.fail_with = dict(LRO_FAILURE)
+        if before is not None:
+            op.on_fail = lambda: self._settle_failed(method, *before)
+
+    def _settle_failed(self, method: str, rid: str, before: dict[str, Any] | None) -> None:
+        """Where Azure leaves a resource whose operation failed: an action (start, stop, delete...) leaves it as
+        it was, with its last operation marked Failed; a failed create or update leaves provisioningState
+        Failed. Nothing stays in a transitional state."""
+        with self.estate.lock:
+            current = self.estate.get(rid)
+            if before is not None and method in ("POST", "DELETE"):
+                settled = copy.deepcopy(before)
+                inner = settled.get("properties", {}).get("properties")
+                last = inner.get("lastOperation") if isinstance(inner, dict) else None
+                if isinstance(last, dict):
+                    last["operationStatus"] = "Failed"
+                self.estate.put(settled)
+            elif current is not None and method in ("PUT", "PATCH"):
+                props = current.get("properties")
+                if isinstance(props, dict):
+                    props["provisioningState"] = "Failed"
 
     def _handle(self, req: Request, fault: Decision) -> Response:
         try:

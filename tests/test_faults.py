@@ -357,8 +357,29 @@ def test_an_lro_that_fails_midway_reports_the_failure(demo: tuple[Session, Emula
     assert not isinstance(exc.value, ResponseLost)
     text = describe(exc.value)
     assert "failed midway" in text, text
-    assert compute.get_compute(session, ws, target.name).state == "Stopping"  # left midway, as the error says
+    # As Azure leaves it: not stuck in Stopping, but as it was, its last operation marked Failed.
+    body = session.rest().get(
+        f"/subscriptions/{ws.subscription_id}/resourceGroups/{ws.resource_group}/providers/"
+        f"Microsoft.MachineLearningServices/workspaces/{ws.name}/computes/{target.name}",
+        api_version="2024-10-01",
+    )
+    assert body["properties"]["properties"]["state"] == "Running"
+    assert body["properties"]["properties"]["lastOperation"]["operationStatus"] == "Failed"
     assert session.guard.records[-1].outcome == "failed"
+    compute.stop_instance(session, target)  # and it can be stopped again
+    assert compute.get_compute(session, ws, target.name).state == "Stopped"
+
+
+def test_an_update_that_fails_midway_leaves_provisioning_failed(demo: tuple[Session, Emulator, Workspace]) -> None:
+    session, emu, ws = demo
+    cluster = next(c for c in compute.list_computes(session, ws) if c.kind == "cluster")
+    target = Target(ws.subscription_id, ws.resource_group, ws.name, cluster.name)
+    emu.faults.add(parse_faults(f"/computes/{cluster.name}$:lro-fail:method=PATCH:times=1")[0])
+    emu.faults.add(parse_faults(f"/computes/{cluster.name}$:lro-fail:method=PUT:times=1")[0])
+    with pytest.raises(Exception) as exc:
+        compute.update_scale(session, target, min_instances=0, max_instances=3, idle_seconds=300)
+    assert "failed midway" in describe(exc.value)
+    assert compute.get_compute(session, ws, cluster.name).provisioning_state == "Failed"
 
 
 # -- the overall rate, headless (Must show) ------------------------------------------------------
