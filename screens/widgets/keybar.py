@@ -45,10 +45,6 @@ class KeyBar(Widget):
         self._hints: tuple[tuple[str, str, str, bool], ...] = ()  # (key, shown as, description, enabled)
         self._spans: list[tuple[int, int, str, bool]] = []  # (start, end, key, enabled), for clicks
 
-    @property
-    def hints(self) -> tuple[tuple[str, str, str, bool], ...]:
-        return self._hints
-
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self._update()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
 from time import perf_counter
@@ -240,7 +240,7 @@ class KeyedTable(ScrollView, can_focus=True):
     def shown_columns(self) -> tuple[Column, ...]:
         """The columns drawn at the current width (those with `drop` may give way on a narrow terminal)."""
         self._relayout()
-        return tuple(c for c, w in zip(self._columns, self._widths, strict=False) if w) or self._columns
+        return tuple(column for _, column, _ in self._shown()) or self._columns
 
     @property
     def cursor_key(self) -> str | None:
@@ -300,7 +300,7 @@ class KeyedTable(ScrollView, can_focus=True):
         if key not in self._positions:
             return None
         self._relayout()
-        return self._row_text_line(key).plain
+        return self._row_text_line(key, self._row_glyph(key)).plain
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         if sum(1 for c in columns if c.flex) > 1:
@@ -568,10 +568,10 @@ class KeyedTable(ScrollView, can_focus=True):
         parents = self._parents
         if not parents:
             return matched
-        shown = set(matched)
-        shown.update(parents[key] for key in matched if key in parents)  # a child shows with its parent
+        hits = set(matched)
+        shown = hits | {parents[key] for key in matched if key in parents}  # a child shows with its parent
         if not self._invert:  # a parent that matches shows with its children
-            shown.update(key for key in order if parents.get(key) in shown and parents[key] in matched)
+            shown.update(key for key in order if parents.get(key) in hits)
         return [key for key in order if key in shown]
 
     def _filtered_flat(self, order: list[str]) -> list[str]:
@@ -756,17 +756,21 @@ class KeyedTable(ScrollView, can_focus=True):
         after = view[index + 1] if index + 1 < len(view) else None
         return 1 if after is not None and self._parents.get(after) == parent else 2
 
-    def _row_text_line(self, key: str) -> Text:
-        glyph = self._glyph(key, self._view, self._positions[key]) if self._parents else 0
+    def _row_glyph(self, key: str) -> int:
+        return self._glyph(key, self._view, self._positions[key]) if self._parents else 0
+
+    def _shown(self) -> Iterator[tuple[int, Column, int]]:
+        """(index, column, width) of the columns drawn at this width: a dropped column has width 0."""
+        for i, (column, width) in enumerate(zip(self._columns, self._widths, strict=True)):
+            if width:
+                yield i, column, width
+
+    def _row_text_line(self, key: str, glyph: int) -> Text:
         cells = self._rows[key]
         line = Text(no_wrap=True, end="")
-        first = True
-        for i, (column, column_width) in enumerate(zip(self._columns, self._widths, strict=True)):
-            if not column_width:
-                continue  # dropped on a narrow terminal
-            if not first:
+        for n, (i, column, column_width) in enumerate(self._shown()):
+            if n:
                 line.append(_SEPARATOR)
-            first = False
             value = cells[i] if i < len(cells) else None
             text = self._cell(value, column)
             if i == 0 and glyph:
@@ -777,13 +781,13 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _render_row(self, key: str, cursor: bool) -> Strip:
         width = self._layout_width
-        glyph = self._glyph(key, self._view, self._positions[key]) if self._parents else 0
+        glyph = self._row_glyph(key)
         cache_key = (key, self._versions[key], self._widths, cursor, glyph)
         strip = self._line_cache.get(cache_key)
         if strip is not None:
             return strip
         self.lines_rendered += 1
-        line = self._row_text_line(key)
+        line = self._row_text_line(key, glyph)
         if cursor:
             line.stylize(self.get_component_rich_style("keyed-table--cursor", partial=True))
         strip = Strip(line.render(self.app.console), width).apply_style(self.rich_style)
@@ -793,13 +797,9 @@ class KeyedTable(ScrollView, can_focus=True):
     def _render_header(self) -> Strip:
         width = self._layout_width
         line = Text(no_wrap=True, end="")
-        first = True
-        for column, column_width in zip(self._columns, self._widths, strict=True):
-            if not column_width:
-                continue
-            if not first:
+        for n, (_, column, column_width) in enumerate(self._shown()):
+            if n:
                 line.append(_SEPARATOR)
-            first = False
             label = Text(column.label)
             if column.key == self._sort_column and column_width >= 3:
                 # The direction glyph survives truncation: it is what says how the rows are ordered.
@@ -895,9 +895,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> str | None:
         edge = 0
-        for column, width in zip(self._columns, self._widths, strict=True):
-            if not width:
-                continue
+        for _, column, width in self._shown():
             edge += width + len(_SEPARATOR)
             if x < edge:
                 return column.key
