@@ -210,7 +210,7 @@ class JobsScreen(_RunScreen):
         Column("compute", "Compute", min_width=6, max_width=14),
         Column("created", "Created", width=11),
         Column("duration", "Duration", width=8, align="right"),
-        Column("creator", "Creator", min_width=6, max_width=16),
+        Column("creator", "Creator", min_width=6, max_width=16, drop=1),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "logs", "Logs", id="jobs.logs"),
