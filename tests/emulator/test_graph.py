@@ -329,6 +329,34 @@ def test_result_format_default_follows_the_api_version_and_table_has_typed_colum
     assert all(row[1] == len(row[0]) and row[2] is True for row in resp.data["rows"])
 
 
+def test_graph_runs_on_the_log_analytics_engine_join_and_mv_expand(
+    emulator: Emulator, query: Callable[..., Any]
+) -> None:
+    """One KQL engine: Resource Graph runs what the shared engine runs (join, mv-expand, parse), with ARG's
+    dynamic values coming back as JSON, not text."""
+    rows = rows_of(
+        query(
+            f"Resources | where type =~ '{WS}' | project wsName = name, region = location "
+            "| join kind=inner (Resources | where type =~ 'microsoft.machinelearningservices/workspaces/computes' "
+            "| parse id with * '/workspaces/' wsName '/computes/' compute | project wsName, compute) on wsName "
+            "| summarize computes = count() by wsName | order by wsName asc"
+        )
+    )
+    expected = {
+        w["name"]: len(emulator.estate.children(w["id"], "computes"))
+        for w in emulator.estate.workspaces()
+        if emulator.estate.children(w["id"], "computes")
+    }
+    assert {r["wsName"]: r["computes"] for r in rows} == expected and expected
+    tags = rows_of(
+        query(f"Resources | where type =~ '{WS}' | mv-expand tag = tags | project name, tag | order by name asc")
+    )
+    assert tags and all(isinstance(r["tag"], dict) and len(r["tag"]) == 1 for r in tags)
+    assert {(r["name"], next(iter(r["tag"]))) for r in tags} == {
+        (w["name"], k) for w in emulator.estate.workspaces() for k in w["tags"]
+    }
+
+
 def test_subscription_scoping(emulator: Emulator, query: Callable[..., Any]) -> None:
     for sub in emulator.subscription_ids:
         rows = rows_of(query("Resources | project id, subscriptionId", subscriptions=[sub], top=1000))
