@@ -28,6 +28,7 @@ from ..clock import iso
 from ..estate import ML, Estate
 from ..http import ApiError, Request, Response
 from . import storage_metrics
+from .monitor import parse_timespan, state
 
 INSIGHTS = "/providers/Microsoft.Insights/"
 COMPUTE_NS = "microsoft.machinelearningservices/workspaces/computes"
@@ -104,8 +105,6 @@ def parse_dimension_filter(text: str | None) -> dict[str, tuple[str, list[str]]]
 
 
 def _timespan(text: str | None, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    from .monitor import parse_timespan
-
     if not text:
         return now - dt.timedelta(hours=1), now
     try:
@@ -153,7 +152,7 @@ def resource_namespace(resource: dict[str, Any]) -> str:
 def register(router: Any, emu: Any) -> None:
     estate: Estate = emu.estate
 
-    def find(req: Request, suffix: str) -> tuple[dict[str, Any], str]:
+    def find(req: Request, suffix: str, *, metered: bool = True) -> tuple[dict[str, Any], str]:
         rid = "/" + req.path.strip("/")
         rid = rid[: len(rid) - len(suffix)] if rid.lower().endswith(suffix.lower()) else rid
         parts = rid.split("/")
@@ -163,8 +162,11 @@ def register(router: Any, emu: Any) -> None:
         if res is None:
             raise MetricsError(404, "ResourceNotFound", f"The resource '{rid}' was not found.")
         ns = resource_namespace(res)
-        if ns not in DEFINITIONS:
-            raise _bad(f"The resource type '{res.get('type')}' has no platform metrics.", "ResourceTypeNotSupported")
+        if ns not in DEFINITIONS and metered:
+            raise _bad(
+                f"Failed to find metric configuration for provider namespace '{res.get('type')}': the resource "
+                "type has no platform metrics."
+            )
         wanted = (req.q("metricnamespace") or "").strip().lower()
         if wanted and wanted != ns:
             raise _bad(
@@ -174,9 +176,9 @@ def register(router: Any, emu: Any) -> None:
         return res, ns
 
     def definitions(req: Request, **_: str) -> Response:
-        res, ns = find(req, INSIGHTS + "metricDefinitions")
+        res, ns = find(req, INSIGHTS + "metricDefinitions", metered=False)
         items = []
-        for m in DEFINITIONS[ns].values():
+        for m in DEFINITIONS.get(ns, {}).values():
             body: dict[str, Any] = {
                 "id": f"{res['id']}/providers/microsoft.insights/metricdefinitions/{m.name}",
                 "resourceId": res["id"],
@@ -197,7 +199,9 @@ def register(router: Any, emu: Any) -> None:
         return Response(200, {"value": items})
 
     def namespaces(req: Request, **_: str) -> Response:
-        res, ns = find(req, INSIGHTS + "metricNamespaces")
+        res, ns = find(req, INSIGHTS + "metricNamespaces", metered=False)
+        if ns not in DEFINITIONS:  # a resource type without platform metrics has no namespace to list
+            return Response(200, {"value": []})
         name = ns.replace("/", "-")
         body = {
             "id": f"{res['id']}/providers/microsoft.insights/metricNamespaces/{name}",
@@ -300,8 +304,6 @@ def _query(
     filters: dict[str, str] = {}
     for key, (_, wanted) in dims.items():
         filters[key] = wanted[0] if len(wanted) == 1 else "*"
-    from .monitor import state
-
     volume = state(estate).volume
     target = res
     if ns == COMPUTE_NS:

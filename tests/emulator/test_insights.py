@@ -220,3 +220,12 @@ def test_bad_requests_answer_in_the_metrics_api_error_shape(emulator: Emulator, 
     with pytest.raises(HttpResponseError) as err:
         monitor.metrics.list(ws["id"], metricnames="Active Nodes", interval="PT10S")
     assert err.value.status_code == 400 and "PT1M" in str(err.value.message)
+
+
+def test_a_resource_without_platform_metrics_lists_none_and_refuses_a_query(emulator: Emulator, monitor: Any) -> None:
+    vault = _ws(emulator)["properties"]["keyVault"]
+    assert list(monitor.metric_definitions.list(vault)) == []
+    assert list(monitor.metric_namespaces.list(vault)) == []
+    with pytest.raises(HttpResponseError) as err:
+        monitor.metrics.list(vault, metricnames="ServiceApiHit")
+    assert err.value.status_code == 400 and "no platform metrics" in str(err.value.message)
