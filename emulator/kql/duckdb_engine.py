@@ -103,7 +103,7 @@ def _value(kql_type: str, value: Any) -> Any:
 _POOL: list[Any] = []  # idle connections, shared by every engine instance (opening one costs ~20 ms)
 _POOL_LOCK = threading.Lock()
 _POOL_SIZE = 4
-_SQL: dict[tuple[Any, ...], str] = {}  # (query, tables' schemas, now) → translated SQL
+_SQL: dict[tuple[Any, ...], tuple[str, Any]] = {}  # (query, tables' schemas, now) → (SQL, its parameters)
 _SQL_LIMIT = 512
 
 
@@ -134,20 +134,25 @@ class DuckDbKqlEngine:
                 return
         con.close()
 
-    def _translate(self, con: Any, query: str, tables: Mapping[str, Table], now: dt.datetime) -> str:
+    def _translate(self, con: Any, query: str, tables: Mapping[str, Table], now: dt.datetime) -> tuple[str, Any]:
         """KQL → SQL, cached: the ANTLR parse and lowering cost ~40 ms and queries repeat (refreshes)."""
         from duckdb_kql import to_sql
         from duckdb_kql.engine import schema
 
         key = (query, tuple((t.name, tuple(t.columns)) for t in tables.values()), now)
-        sql = _SQL.get(key)
-        if sql is None:
-            sql = str(to_sql(query, schema=schema(con), allow_write=False, query_now=now))
+        found = _SQL.get(key)
+        if found is None:
+            translated = to_sql(query, schema=schema(con), allow_write=False, query_now=now)
+            if translated.unbound:  # declared query parameters without values: what kql() refuses
+                from duckdb_kql.errors import KqlSchemaError
+
+                raise KqlSchemaError(", ".join(translated.unbound), hint="declared query parameter with no value")
+            found = (str(translated), translated.parameters)
             with _POOL_LOCK:
                 if len(_SQL) >= _SQL_LIMIT:
                     _SQL.clear()
-                _SQL[key] = sql
-        return sql
+                _SQL[key] = found
+        return found
 
     def _load(self, con: Any, table: Table) -> None:
         names = [n for n, _ in table.columns]
@@ -186,7 +191,8 @@ class DuckDbKqlEngine:
                 self._load(con, table)
             naive_now = now.astimezone(dt.UTC).replace(tzinfo=None)
             try:
-                rel = con.sql(self._translate(con, query, tables, naive_now))
+                sql, params = self._translate(con, query, tables, naive_now)
+                rel = con.sql(sql, params=params) if params else con.sql(sql)
                 if rel is None:
                     return Result((), [], sum(t.row_count for t in tables.values()))
                 types = tuple(_kql_type(str(t)) for t in rel.types)
