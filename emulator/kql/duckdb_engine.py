@@ -1,4 +1,5 @@
-"""The duckdb-kql adapter: tables loaded into a private in-memory DuckDB per query, KQL translated to SQL.
+"""The duckdb-kql adapter: a query's tables loaded into an in-memory DuckDB (a pooled connection, the tables
+dropped after the query), KQL translated to SQL (cached by query, schema and "now").
 
 duckdb-kql 1.1.2 is young (pre-alpha): it is pinned, used only here, and its errors are translated by
 :mod:`emulator.kql.errors`. Known gaps (measured): make-series, percentiles(), bin_at, todecimal — these

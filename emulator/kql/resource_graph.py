@@ -161,7 +161,7 @@ def _quote(name: str) -> str:
     return f"['{name}']"
 
 
-def _items(body: str, operator: str, counter: list[int]) -> list[str]:
+def _items(body: str, counter: list[int]) -> list[str]:
     """The comma-separated items of a project/extend list, names quoted and unnamed expressions named."""
     out = []
     for _, item in _split(body, ","):
@@ -180,9 +180,31 @@ def _items(body: str, operator: str, counter: list[int]) -> list[str]:
     return out
 
 
+def _without_comments(text: str) -> str:
+    """``text`` with each ``//`` comment blanked out (same length, so offsets still hold)."""
+    out, i, n = list(text), 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "/" and text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out[i:j] = " " * (j - i)
+            i = j
+            continue
+        if c in "'\"":
+            verbatim = i > 0 and text[i - 1] == "@"
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" and not verbatim else 1
+            i = j + 1
+            continue
+        i += 1
+    return "".join(out)
+
+
 def rewrite(query: str) -> str:
     """The query as the engine should run it (same meaning, Resource Graph's naming)."""
-    segments = [s for _, s in _split(query, "|")]
+    segments = [s for _, s in _split(_without_comments(query), "|")]
     _, first = _first_word(segments[0])
     if first.lower() in TABULAR_OPERATORS:
         segments.insert(0, "Resources ")
@@ -192,10 +214,10 @@ def rewrite(query: str) -> str:
         body = segment[at + len(word) :]
         lowered = word.lower()
         if lowered == "project":
-            out.append(f" project{','.join(_items(body, lowered, [0]))} ")
+            out.append(f" project{','.join(_items(body, [0]))} ")
         elif lowered == "extend":
             counter = [0]
-            items = _items(body, lowered, counter)
+            items = _items(body, counter)
             # Later assignments may use earlier ones: one extend per assignment keeps KQL's meaning.
             out.extend(f" extend{item} " for item in items)
         else:

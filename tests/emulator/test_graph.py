@@ -554,6 +554,12 @@ def test_project_extend_summarize_names() -> None:
     assert run("T | distinct state | count") == [{"Count": 3}]
 
 
+def test_comments_inside_project_and_extend_lists() -> None:
+    text = "T | project name, // the name, not the id\n upper = toupper(name) // shouted\n| take 1"
+    assert run(text) == [{"name": "alpha", "upper": "ALPHA"}]
+    assert run("T | extend a = 1, // one\n b = a + 1 | project b | take 1") == [{"b": 2}]
+
+
 def test_query_may_start_with_an_operator() -> None:
     assert kql.rewrite("where name == 'x' | project name").startswith("Resources |")
     tabs = {"Resources": table(SAMPLE, "Resources")}
