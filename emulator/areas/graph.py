@@ -3,7 +3,7 @@
 Shapes follow Microsoft.ResourceGraph/stable/2021-03-01 (Resources_* examples): the request
 ``{subscriptions, managementGroups, query, options{$top, $skip, $skipToken, resultFormat}, facets}`` answers
 ``{totalRecords, count, resultTruncated, $skipToken?, data, facets}``; ``data`` is an array of objects
-(``objectArray``) or ``{columns: [{name, type}], rows}`` (``table``, the API's default).
+(``objectArray``) or ``{columns: [{name, type}], rows}`` (``table``).
 
 The tables are views of the estate: ``Resources`` (every resource except datastores, which ARG does not
 index) and ``ResourceContainers`` (subscriptions and resource groups), with ARG's row shape: lower-cased
