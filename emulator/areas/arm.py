@@ -2,7 +2,8 @@
 
 Shapes follow Microsoft.Resources/subscriptions/stable/2022-12-01 (Subscriptions_List/Get,
 Subscriptions_ListLocations, Tenants_List) and Microsoft.Resources/resources/stable/2025-04-01
-(ResourceGroups_List/Get/CheckExistence, Resources_List/ListByResourceGroup). Any api-version is accepted.
+(ResourceGroups_List/Get/CheckExistence, Resources_List/ListByResourceGroup). api-versions are checked
+per resource type before a request gets here (emulator.scope, emulator.providers).
 
 ``resources.list*`` return top-level resources only (child resources such as computes or online endpoints
 live under their workspace and are not listed by ARM), with ``$filter`` in ARM's OData subset:
