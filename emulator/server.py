@@ -296,7 +296,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
 
         def _serve(self) -> None:
-            parsed = urllib.parse.urlsplit(self.path)
+            # "//metadata/endpoints": a base URL ending in "/" joined with a path (az cloud register does it)
+            parsed = urllib.parse.urlsplit("/" + self.path.lstrip("/"))
             query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""

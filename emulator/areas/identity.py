@@ -131,7 +131,10 @@ def cloud_metadata(base: str, api_version: str) -> Any:
 def register(router: Any, emu: Any) -> None:
     directory = Directory(tenant_id=emu.estate.tenant_id, seed=emu.config.seed)
     emu.directory = directory
-    pending_polls = int(emu.config.options.get("device_code_polls", "1"))
+    polls = emu.config.options.get("device_code_polls", "1")
+    if not polls.isdigit() or int(polls) > 100:
+        raise ValueError(f"emulator option device_code_polls: {polls!r} is not a whole number within 0..100")
+    pending_polls = int(polls)
 
     def tenant_or_fail(tenant: str) -> str:
         if not directory.knows_tenant(tenant):

@@ -218,3 +218,18 @@ def test_the_v1_token_endpoint_takes_a_resource(emulator: Emulator) -> None:
     assert int(body["expires_on"]) > time.time() and decode_token(body["access_token"])["appid"] == sp.client_id
     status, _, body = _call(emulator, f"/{emulator.tenant_id}/oauth2/token", data=form)
     assert status == 400 and body["error_codes"] == [900144] and "'resource'" in body["error_description"]
+
+
+def test_device_code_approval_after_a_chosen_number_of_polls() -> None:
+    with Emulator(EmulatorConfig(seed=7, options={"device_code_polls": "0"})) as emu:
+        cred = DeviceCodeCredential(tenant_id=emu.tenant_id, prompt_callback=lambda *a: None, **_kwargs(emu))
+        cred.get_token(ARM)
+        token_path = f"/{emu.tenant_id}/oauth2/v2.0/token"
+        assert [s for m, p, s in emu.request_log if p == token_path] == [200]  # approved at once
+    with pytest.raises(ValueError, match="device_code_polls"):
+        Emulator(EmulatorConfig(seed=7, options={"device_code_polls": "soon"}))
+
+
+def test_a_doubled_slash_after_the_endpoint_still_finds_the_metadata(emulator: Emulator) -> None:
+    status, _, meta = _call(emulator, "//metadata/endpoints?api-version=2022-09-01")  # "$E/" + "/metadata/..."
+    assert status == 200 and meta["resourceManager"] == emulator.endpoint + "/"
