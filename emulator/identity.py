@@ -317,19 +317,6 @@ class Directory:
         signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return signing_input + "." + b64url(signature)
 
-    def verify(self, token: str) -> dict[str, Any]:
-        """The claims of a token this directory signed; ValueError if the signature does not hold."""
-        key, _ = self.signing_key()
-        head, payload, signature = token.split(".")
-        try:
-            key.public_key().verify(
-                b64url_decode(signature), f"{head}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256()
-            )
-        except InvalidSignature as e:
-            raise ValueError("bad signature") from e
-        claims: dict[str, Any] = json.loads(b64url_decode(payload))
-        return claims
-
     # -- tokens --
 
     def access_token(
