@@ -140,6 +140,7 @@ class ServicePrincipal:
     certificate_file: str = ""  # PEM with key and certificate, written on first need
     certificate_seed: str = ""  # set for a certificate principal: its key is built from this seed
     certificate_serial: int = 1
+    has_access: bool = True  # False: no role assignment anywhere (AuthorizationFailed)
 
     def materialize(self) -> None:
         """Build the certificate principal's key and certificate (deterministic from its seed)."""
@@ -157,12 +158,14 @@ class ServicePrincipal:
         cert = x509.load_pem_x509_certificate(self.certificate_pem)
         return cert.fingerprint(hashes.SHA1()), cert.fingerprint(hashes.SHA256())
 
-    def describe(self) -> dict[str, str]:
-        out = {"name": self.name, "client_id": self.client_id, "object_id": self.object_id}
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "client_id": self.client_id, "object_id": self.object_id}
         if self.secret:
             out["client_secret"] = self.secret
         if self.certificate_file:
             out["certificate_file"] = self.certificate_file
+        if not self.has_access:
+            out["role_assignments"] = "none"
         return out
 
 
@@ -184,7 +187,9 @@ def seeded_principals(seed: int) -> list[ServicePrincipal]:
     # its key and certificate are made on first need (seeded primes take a moment; the demo never needs them)
     deployer = ServicePrincipal("azml-deployer", guid(), guid(), certificate_seed=f"{seed}:azml-deployer")
     deployer.certificate_serial = rng.getrandbits(63) | 1
-    return [ci, automation, deployer]
+    # signs in, but holds no role assignment: it sees no subscription and is refused everything else
+    outsider = ServicePrincipal("azml-no-access", guid(), guid(), secret=_secret(rng), has_access=False)
+    return [ci, automation, deployer, outsider]
 
 
 # -- issuing and checking tokens ----------------------------------------------------------------
@@ -268,6 +273,11 @@ class Directory:
 
     def principal(self, client_id: str) -> ServicePrincipal | None:
         return next((p for p in self.principals if p.client_id.lower() == client_id.lower()), None)
+
+    def without_access(self, caller: dict[str, Any]) -> bool:
+        """Whether a token's caller is a principal with no role assignment."""
+        oid = str(caller.get("oid") or "").lower()
+        return bool(oid) and any(not p.has_access and p.object_id.lower() == oid for p in self.principals)
 
     def knows_tenant(self, tenant: str) -> bool:
         return tenant.lower() == self.tenant_id.lower() or tenant.lower() in TENANT_ALIASES

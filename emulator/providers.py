@@ -475,6 +475,8 @@ def action_of(method: str, path: str) -> tuple[str, str]:
     if method == "POST" and last.lower() != target.type.name.rsplit("/", 1)[-1].lower():
         return f"{type_path}/{last}/action", scope.rsplit("/", 1)[0]
     verb = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}.get(method, "action")
+    if last.lower() == target.type.name.rsplit("/", 1)[-1].lower():
+        scope = scope.rsplit("/", 1)[0]  # a list: the scope is where the collection lives
     return f"{type_path}/{verb}", scope
 
 

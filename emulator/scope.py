@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .http import ApiError, Request
-from .providers import check_api_version
+from .providers import authorization_failed, check_api_version
 
 # Top-level types whose resources live in Estate.resources (their children are checked against them).
 TRACKED = {"microsoft.machinelearningservices/workspaces"}
@@ -33,7 +33,7 @@ def resource_not_found(type_path: str, name: str, rg: str) -> ApiError:
     )
 
 
-def check(req: Request, estate: Any) -> None:
+def check(req: Request, estate: Any, directory: Any = None) -> None:
     segs = [s for s in req.path.strip("/").split("/") if s]
     low = [s.lower() for s in segs]
     location = ""
@@ -44,6 +44,11 @@ def check(req: Request, estate: Any) -> None:
     if len(segs) < 2 or low[0] != "subscriptions" or (":" in segs[-1] and len(segs) == 3):
         return  # not ARM, or the regional metrics data plane (…/metrics:getBatch)
     sub = segs[1]
+    if directory is not None and directory.without_access(req.caller):
+        caller = req.caller
+        raise authorization_failed(
+            req.method, req.path, client_id=str(caller.get("appid") or ""), object_id=str(caller.get("oid") or "")
+        )
     if estate.subscription(sub) is None:
         raise subscription_not_found(sub)
     if len(segs) < 4 or low[2] != "resourcegroups":

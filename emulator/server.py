@@ -209,7 +209,7 @@ class Emulator:
                 req.caller = _authenticate(req, self.tenant_id)
             self.ops.settle()
             self.estate.tick()
-            check_scope(req, self.estate)
+            check_scope(req, self.estate, self.directory)
             found = self.router.match(req.method, req.path)
             if found is None:
                 raise ApiError(

@@ -64,7 +64,8 @@ def principal(info: dict[str, Any], kind: str) -> dict[str, str]:
 
 def test_serve_names_its_authority_and_seeded_service_principals(served: dict[str, Any]) -> None:
     assert served["authority"] == f"{served['endpoint']}/{served['tenant_id']}"
-    assert len([p for p in served["service_principals"] if "client_secret" in p]) == 2
+    secrets = [p for p in served["service_principals"] if "client_secret" in p]
+    assert len(secrets) == 3 and [p.get("role_assignments") for p in secrets] == [None, None, "none"]
     cert = principal(served, "certificate_file")
     with open(cert["certificate_file"], encoding="ascii") as f:
         pem = f.read()

@@ -305,6 +305,8 @@ def register(router: Any, emu: Any) -> None:
         return page(req, [tenant])
 
     def list_subscriptions(req: Request) -> Response:
+        if emu.directory.without_access(req.caller):
+            return page(req, [])  # a principal with no role assignment sees no subscription
         with estate.lock:
             items = copy.deepcopy(estate.subscriptions)
         return page(req, sorted(items, key=lambda s: s["displayName"].lower()))

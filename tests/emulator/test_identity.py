@@ -205,7 +205,7 @@ def test_service_principals_are_deterministic_from_the_seed() -> None:
     assert [p.describe() for p in a.service_principals] == [p.describe() for p in b.service_principals]
     assert [p.certificate_pem for p in a.service_principals] == [p.certificate_pem for p in b.service_principals]
     assert {p.client_id for p in a.service_principals}.isdisjoint(p.client_id for p in c.service_principals)
-    assert sum(1 for p in a.service_principals if p.secret) == 2
+    assert sum(1 for p in a.service_principals if p.secret and p.has_access) == 2
     assert sum(1 for p in a.service_principals if p.certificate_pem) == 1
     assert a.estate.resources == b.estate.resources  # the principals leave the estate's generator alone
 
@@ -233,3 +233,24 @@ def test_device_code_approval_after_a_chosen_number_of_polls() -> None:
 def test_a_doubled_slash_after_the_endpoint_still_finds_the_metadata(emulator: Emulator) -> None:
     status, _, meta = _call(emulator, "//metadata/endpoints?api-version=2022-09-01")  # "$E/" + "/metadata/..."
     assert status == 200 and meta["resourceManager"] == emulator.endpoint + "/"
+
+
+def test_a_principal_without_role_assignments_sees_nothing_and_is_refused_in_arms_words(emulator: Emulator) -> None:
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    sp = next(p for p in emulator.service_principals if not p.has_access)
+    cred = ClientSecretCredential(emulator.tenant_id, sp.client_id, sp.secret, **_kwargs(emulator))
+    subs = SubscriptionClient(cred, base_url=emulator.endpoint, connection_verify=emulator.ca_file)
+    assert list(subs.subscriptions.list()) == []
+    sub = emulator.subscription_ids[0]
+    rmc = ResourceManagementClient(cred, sub, base_url=emulator.endpoint, connection_verify=emulator.ca_file)
+    with pytest.raises(HttpResponseError) as exc:
+        list(rmc.resource_groups.list())
+    assert exc.value.status_code == 403 and exc.value.error is not None
+    assert exc.value.error.code == "AuthorizationFailed"
+    assert exc.value.error.message == (
+        f"The client '{sp.client_id}' with object id '{sp.object_id}' does not have authorization to perform action "
+        f"'Microsoft.Resources/subscriptions/resourceGroups/read' over scope '/subscriptions/{sub}' or the scope is "
+        "invalid. If access was recently granted, please refresh your credentials."
+    )
