@@ -94,7 +94,7 @@ class Emulator:
 
     @property
     def service_principals(self) -> list[ServicePrincipal]:
-        """The demo tenant's service principals: two with a client secret, one with a certificate."""
+        """The demo tenant's service principals: two with a secret, one with a certificate, one with no access."""
         return self.directory.materialize()
 
     def credential(self, **kwargs: Any) -> EmulatorCredential:
