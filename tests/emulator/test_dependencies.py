@@ -22,6 +22,13 @@ DEPENDENCY_TYPES = {
     "containerRegistry": "Microsoft.ContainerRegistry/registries",
     "applicationInsights": "Microsoft.Insights/components",
 }
+# Each type's api-version from its spec (ARM refuses one a type does not support)
+API_VERSIONS = {
+    "Microsoft.Storage/storageAccounts": "2024-01-01",
+    "Microsoft.KeyVault/vaults": "2023-07-01",
+    "Microsoft.ContainerRegistry/registries": "2023-07-01",
+    "Microsoft.Insights/components": "2020-02-02",
+}
 LA = "Microsoft.OperationalInsights/workspaces"
 
 
@@ -95,11 +102,12 @@ def test_every_dependency_has_its_arm_get_and_lists(emulator: Emulator, cloud: C
         sub, rg, _ = _parts(ws["id"])
         for key, rtype in DEPENDENCY_TYPES.items():
             rid = ws["properties"][key]
-            body = rest.get(rid, "2023-07-01")
+            api = API_VERSIONS[rtype]
+            body = rest.get(rid, api)
             assert body["id"] == rid and body["type"] == rtype and body["location"] == ws["location"]
-            in_group = rest.get(f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{rtype}", "2023-07-01")["value"]
+            in_group = rest.get(f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{rtype}", api)["value"]
             assert [r["id"] for r in in_group] == [rid]
-            in_sub = rest.get(f"/subscriptions/{sub}/providers/{rtype}", "2023-07-01")["value"]
+            in_sub = rest.get(f"/subscriptions/{sub}/providers/{rtype}", api)["value"]
             assert rid in {r["id"] for r in in_sub}
         vault = rest.get(ws["properties"]["keyVault"], "2023-07-01")["properties"]
         assert vault["vaultUri"].startswith("https://kv-") and vault["tenantId"] == emulator.tenant_id
