@@ -609,12 +609,13 @@ class DeploymentsScreen(ResourceScreen[Row]):
                 return
             wanted = known.get(values.get("deployment_name", "").lower(), "")
             target = _target(ws, ep.name)
+            payload = values.get("payload", "")
 
             def run() -> None:
                 self._status(f"invoking {ep.name}{' → ' + wanted if wanted else ''}…")
-                self._invoke(session, target, values.get("payload", ""), wanted, names)
+                self._invoke(session, target, payload, wanted, names)
 
-            self.confirm_production("deployments.invoke", target, {"deployment_name": wanted}, run)
+            self._plan_invoke(target, ep, wanted, payload, run)
 
         deployment = row.deployment.name if row.deployment is not None else ""
         self.app.push_screen(
@@ -629,6 +630,33 @@ class DeploymentsScreen(ResourceScreen[Row]):
             ),
             callback=submitted,
         )
+
+    def _plan_invoke(
+        self, target: Target, ep: OnlineEndpoint, wanted: str, payload: str, run: Callable[[], None]
+    ) -> None:
+        """Like every action: what will be sent and where, and the `az ml` equivalent, before anything is sent;
+        on a production profile the endpoint's name is typed to confirm."""
+        from screens.modals import ConfirmScreen, Plan
+        from services import mutations
+
+        op = mutations.registry()["deployments.invoke"]
+        if wanted:
+            route = f"Route: deployment {wanted} (the azureml-model-deployment header)"
+        else:
+            split = ", ".join(f"{n} {p}%" for n, p in ep.traffic if p) or "no live traffic"
+            route = f"Route: as the endpoint's traffic routes it ({split})"
+        plan = Plan(
+            title=op.title,
+            target=target.describe(),
+            az=mutations.az_command("deployments.invoke", target, {"deployment_name": wanted}),
+            confirm_text=ep.name if getattr(self.app, "production", False) else "",
+            details=(
+                f"Request: {len(payload.encode())} bytes of JSON (request.json) to {ep.scoring_uri}",
+                route,
+                f"Auth: {ep.auth_mode} (the key or token is read when sent, never shown)",
+            ),
+        )
+        self.app.push_screen(ConfirmScreen(plan), callback=lambda ok: run() if ok else None)
 
     @work(thread=True, group="invoke", exclusive=True, exit_on_error=False)
     def _invoke(self, session: Session, target: Target, payload: str, deployment: str, names: tuple[str, ...]) -> None:
