@@ -80,7 +80,8 @@ def test_jobs_arguments_filter_by_status_experiment_compute_and_window(monkeypat
             and j.compute == pick.compute
             and _created(j) >= now - dt.timedelta(hours=window_h)
         }
-        await _type(pilot, "colon", f"jobs failed experiment={pick.experiment} compute={pick.compute} since={window_h}h")
+        command = f"jobs failed experiment={pick.experiment} compute={pick.compute} since={window_h}h"
+        await _type(pilot, "colon", command)
         await wait_for(lambda: isinstance(app.screen, JobsScreen) and app.screen.loads > 0, pilot)
         screen = app.screen
         assert isinstance(screen, JobsScreen)
