@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -233,8 +233,10 @@ class JobsScreen(_RunScreen):
         Binding("v", "archived_view", "Archived", show=False, id="jobs.archived_view"),
     ]
 
-    # The time `since=` counts back from (a seam for a frozen clock; Azure's clock is the wall clock).
-    now: ClassVar[Callable[[], dt.datetime]] = staticmethod(lambda: dt.datetime.now(dt.UTC))
+    @staticmethod
+    def now() -> dt.datetime:
+        """The time `since=` counts back from (a seam for a frozen clock; Azure's clock is the wall clock)."""
+        return dt.datetime.now(dt.UTC)
 
     def __init__(self, argument: str = "") -> None:
         super().__init__(argument)

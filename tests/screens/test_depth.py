@@ -60,3 +60,138 @@ def test_workspace_describe_names_its_log_analytics_workspace() -> None:
         assert "Application Insights" in shown
 
     run(scenario)
+
+
+# -- the VM size picker and the quota refusal -------------------------------------------------------
+
+A100 = "Standard_NC24ads_A100_v4"  # 24 vCPUs; its family has 24 of 96 vCPUs left in eastus (demo)
+A100_BIG = "Standard_NC48ads_A100_v4"  # 48 vCPUs: more than is left
+OBJECT_ID = "5f0c3f4e-8a1b-4c2d-9e3f-0a1b2c3d4e5f"
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+async def open_compute(app: AzmlApp, pilot: Any) -> Any:
+    from screens.compute import ComputeScreen
+
+    await command(pilot, "ws mlw-prod-eus")
+    await wait_for(lambda: app.workspace is not None and app.workspace.name == "mlw-prod-eus", pilot)
+    await command(pilot, "compute")
+    await wait_for(lambda: isinstance(app.screen, ComputeScreen) and bool(app.screen.models), pilot)
+    return app.screen
+
+
+def writes(backend: DemoBackend, since: int) -> list[tuple[str, str, int]]:
+    emu = backend.emulator
+    assert emu is not None
+    return [r for r in emu.request_log[since:] if r[0] in ("PUT", "PATCH", "POST", "DELETE") and "/computes/" in r[1]]
+
+
+async def fill(form: Any, pilot: Any, values: dict[str, str]) -> None:
+    from textual.widgets import Input
+
+    for name, value in values.items():
+        form.query_one(f"#field-{name}", Input).value = value
+    await pilot.pause(0.1)
+
+
+@pytest.mark.timeout(150)
+def test_size_picker_searches_filters_gpus_and_quota_refuses_before_sending() -> None:
+    from screens.modals import ConfirmScreen
+    from screens.size_picker import ComputeFormScreen, SizePickerScreen
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_compute(app, pilot)
+        emu = backend.emulator
+        assert emu is not None
+        await pilot.press("c")
+        await wait_for(lambda: isinstance(app.screen, ComputeFormScreen), pilot)
+        form = app.screen
+        since = len(emu.request_log)
+        await pilot.press("ctrl+o")
+        await wait_for(lambda: isinstance(app.screen, SizePickerScreen), pilot)
+        picker = app.screen
+        await pilot.press(*"a100")
+        await pilot.pause(0.2)
+        shown = screen_text(app)
+        rows = [line for line in shown.splitlines() if "Standard_" in line]
+        assert rows and all("A100" in line for line in rows)  # the search keeps only A100 sizes
+        a100 = next(line for line in rows if A100 in line)
+        assert " 24 " in a100 and "24/96" in a100  # vCPUs and the family's quota left
+        assert any(A100_BIG in line and "!" in line for line in rows)  # 48 vCPUs > 24 left: marked
+        await pilot.press("ctrl+u", "ctrl+g")  # clear the search, GPU only
+        await pilot.pause(0.2)
+        shown = screen_text(app)
+        assert "GPU only" in shown
+        assert "Standard_DS3_v2" not in shown and "Standard_NC6s_v3" in shown
+        await pilot.press("down")
+        assert picker.table.move_cursor(A100.lower())
+        await pilot.press("enter")
+        await wait_for(lambda: app.screen is form, pilot)
+        await fill(form, pilot, {"name": "gpu-h-a100", "max_instances": "2"})
+        assert "this needs 48: EXCEEDS" in flat(app)
+        form._submit()
+        await pilot.pause(0.2)
+        assert app.screen is form
+        shown = flat(app)
+        assert "2 nodes x 24 vCPUs = 48 vCPUs exceeds the NCADSA100v4 quota left: 24 of 96 vCPUs" in shown
+        assert writes(backend, since) == []  # refused before any request
+        await fill(form, pilot, {"max_instances": "1"})  # fits: the plan comes up
+        form._submit()
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        assert "24 vCPUs, 220 GB, 1 GPUs" in flat(app) or "this needs 24: fits" in flat(app)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen, pilot)
+        assert writes(backend, since) == []
+        # an instance larger than what is left is refused on its size
+        await pilot.press("i")
+        await wait_for(lambda: isinstance(app.screen, ComputeFormScreen), pilot)
+        form = app.screen
+        await fill(form, pilot, {"name": "ci-h-big", "size": A100_BIG})
+        form._submit()
+        await pilot.pause(0.2)
+        assert app.screen is form
+        assert "48 vCPUs exceeds the NCADSA100v4 quota left: 24 of 96 vCPUs" in flat(app)
+        assert writes(backend, since) == []
+
+    run(scenario)
+
+
+@pytest.mark.timeout(180)
+def test_instance_assigned_user_round_trip() -> None:
+    from screens.modals import ConfirmScreen
+    from screens.size_picker import ComputeFormScreen
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_compute(app, pilot)
+        emu = backend.emulator
+        assert emu is not None
+        await pilot.press("i")
+        await wait_for(lambda: isinstance(app.screen, ComputeFormScreen), pilot)
+        form = app.screen
+        since = len(emu.request_log)
+        await fill(form, pilot, {"name": "ci-h-bob", "size": "Standard_DS3_v2", "assigned_user_object_id": "bob"})
+        form._submit()
+        await pilot.pause(0.2)
+        assert "Assigned user's object id" in flat(app) and "must be an object id (a GUID)" in flat(app)
+        assert writes(backend, since) == []
+        await fill(form, pilot, {"assigned_user_object_id": OBJECT_ID, "assigned_user_tenant_id": TENANT_ID})
+        form._submit()
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        shown = flat(app)
+        assert f"--user-tenant-id {TENANT_ID} --user-object-id {OBJECT_ID}" in shown
+        assert f"Assigned to user {OBJECT_ID} (tenant {TENANT_ID})" in shown
+        await pilot.press("enter")
+        await wait_for(lambda: "ci-h-bob: created" in screen.last_action, pilot, timeout=90)
+        # what Azure stored, read back through the emulator's own estate
+        stored = next(r for r in emu.estate.resources.values() if str(r.get("name")) == "ci-h-bob")
+        assigned = stored["properties"]["properties"]["personalComputeInstanceSettings"]["assignedUser"]
+        assert assigned == {"objectId": OBJECT_ID, "tenantId": TENANT_ID}
+        await wait_for(lambda: any(c.name == "ci-h-bob" for c in screen.models.values()), pilot, timeout=30)
+        key = next(k for k, c in screen.models.items() if c.name == "ci-h-bob")
+        assert screen.table.move_cursor(key)
+        await pilot.press("d")
+        await wait_for(lambda: isinstance(app.screen, DetailScreen), pilot)
+        await pilot.pause(0.1)
+        assert f"Assigned user object id {OBJECT_ID} (tenant {TENANT_ID})" in flat(app)
+
+    run(scenario)
