@@ -400,6 +400,13 @@ class AzmlApp(App[int]):
         if name == "errors":
             self.show_errors()
             return
+        if name == "keys":
+            from screens.modals import DetailScreen
+
+            from .keys import KEYS_TITLE, keys_fields
+
+            self.push_screen(DetailScreen(KEYS_TITLE, keys_fields()))
+            return
         if name == "workspaces" and parsed.argument:
             known = [w.name for w in self.known_workspaces()]
             if known:  # a unique substring is enough; several matches are named, nothing is opened
@@ -437,7 +444,8 @@ class AzmlApp(App[int]):
             if not binding.description or key in seen:
                 continue
             seen.add(key)
-            keys.append((self.get_key_display(binding), binding.description))
+            label = f"{binding.description}  ({binding.id})" if binding.id else binding.description
+            keys.append((self.get_key_display(binding), label))
         keys += [("ctrl+p", "Command palette"), ("esc", "Back")]
         commands = [(f":{c.name}" + (f" [{c.argument}]" if c.argument else ""), c.help) for c in COMMANDS]
         title = getattr(screen, "TITLE", "") or "azml"

@@ -28,6 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("metrics", ("metric", "m"), "Live metrics; `:metrics NAME` for one cluster or endpoint", "NAME"),
     Command("errors", ("err", "e"), "Recent errors in full: Azure's message, code and request id"),
     Command("help", ("?",), "Every key of the current screen"),
+    Command("keys", ("keymap", "bindings"), "Every key id of every screen, for remapping in the config"),
     Command("quit", ("q", "q!", "exit"), "Quit the console"),
 )
 
