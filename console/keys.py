@@ -18,6 +18,7 @@ class KeyBinding:
 
 def _subclasses(cls: type) -> list[type]:
     out: list[type] = []
+    sub: type
     for sub in cls.__subclasses__():
         out.append(sub)
         out += _subclasses(sub)
