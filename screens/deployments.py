@@ -17,11 +17,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 
 from screens.base import ResourceScreen, state_text
+from screens.deployment_logs import LogsScreen
 from screens.modals import Field, FormScreen, Validator, field_errors
 from screens.widgets.table import Cell, Column
 from services.models import Workspace
@@ -44,8 +45,6 @@ Endpoint = OnlineEndpoint | BatchEndpoint
 Deployment = OnlineDeployment | BatchDeployment
 
 DEFAULT_PAYLOAD = '{"data": [[1, 2, 3, 4]]}'
-LOG_CONTAINERS = ("InferenceServer", "StorageInitializer")
-LOG_LINE_CHOICES = (50, 200, 1000, 5000)
 
 
 @dataclass(frozen=True)
@@ -749,93 +748,6 @@ class TrafficFormScreen(FormScreen):
         found = self.query("#traffic-sum")
         if found:
             found.first(Static).update(self._sum_text())
-
-
-class LogsScreen(ModalScreen[None]):
-    """The tail of one container's log of a deployment; `c` switches container, `n` the line count."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close", id="logs.close"),
-        Binding("r", "reload", "Refresh", id="logs.refresh"),
-        Binding("c", "container", "Container", id="logs.container"),
-        Binding("n", "lines", "Lines", id="logs.lines"),
-    ]
-
-    def __init__(self, session: Session, workspace: Workspace, endpoint: str, deployment: str) -> None:
-        super().__init__()
-        self.session = session
-        self.workspace = workspace
-        self.endpoint = endpoint
-        self.deployment = deployment
-        self.container = LOG_CONTAINERS[0]
-        self.lines = 200
-        self.loads = 0
-        self.content = ""
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="modal-body", id="logs-body"):
-            yield Static("", id="logs-title")
-            yield Log(id="logs", highlight=False)
-            yield Static(
-                Text("c container · n lines · r refresh · esc closes", style="dim"),
-                id="logs-help",
-            )
-
-    def on_mount(self) -> None:
-        self.query_one("#logs-body").styles.height = "90%"
-        self.query_one(Log).focus()
-        self.action_reload()
-
-    def _title(self, note: str) -> None:
-        text = Text(f"{self.endpoint}/{self.deployment}", style="bold")
-        text.append(f" · {self.container} · {note or f'last {self.lines} lines'}")
-        self.query_one("#logs-title", Static).update(text)
-
-    def action_reload(self) -> None:
-        self._title(f"loading the last {self.lines} lines…")
-        self._load(self.container, self.lines)
-
-    def action_container(self) -> None:
-        index = LOG_CONTAINERS.index(self.container)
-        self.container = LOG_CONTAINERS[(index + 1) % len(LOG_CONTAINERS)]
-        self.action_reload()
-
-    def action_lines(self) -> None:
-        bigger = [n for n in LOG_LINE_CHOICES if n > self.lines]
-        self.lines = bigger[0] if bigger else LOG_LINE_CHOICES[0]
-        self.action_reload()
-
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(result)
-
-    @work(thread=True, group="logs", exclusive=True, exit_on_error=False)
-    def _load(self, container: str, lines: int) -> None:
-        from services import deployments as svc
-        from services.errors import describe
-
-        try:
-            text = svc.get_logs(
-                self.session, self.workspace, self.endpoint, self.deployment, container=container, lines=lines
-            )
-        except Exception as e:
-            self.app.call_from_thread(self._failed, describe(e))
-            return
-        self.app.call_from_thread(self._show, container, lines, text)
-
-    def _show(self, container: str, lines: int, text: str) -> None:
-        if (container, lines) != (self.container, self.lines):
-            return  # a newer choice is loading
-        self.loads += 1
-        self.content = text
-        log = self.query_one(Log)
-        log.clear()
-        shown = text.splitlines()
-        log.write_lines(shown or ["(the container wrote nothing)"])
-        self._title(f"{len(shown)} lines (asked for the last {lines})")
-
-    def _failed(self, message: str) -> None:
-        self._title("could not read the log")
-        self.notify(message, title="Logs", severity="error", timeout=10)
 
 
 class InvokeResultScreen(ModalScreen[None]):

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 from rich.text import Text
 from textual.screen import Screen
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 
 from console.app import AzmlApp
 from console.demo import DemoBackend
@@ -409,7 +409,7 @@ def test_logs_modal_shows_lines_and_switches_container() -> None:
         logs = app.screen
         assert isinstance(logs, LogsScreen)
         await wait_for(lambda: logs.loads >= 1, pilot)
-        log = logs.query_one(Log)
+        log = logs.view
         assert 0 < log.line_count <= 200
         assert "Azure ML Inferencing HTTP server" in deployments.get_logs(
             app.session,  # type: ignore[arg-type]
@@ -422,14 +422,14 @@ def test_logs_modal_shows_lines_and_switches_container() -> None:
         await pilot.press("c")
         await wait_for(lambda: logs.loads >= 2, pilot)
         assert logs.container == "StorageInitializer"
-        assert "Storage initializer completed successfully" in "\n".join(log.lines)
+        assert "Storage initializer completed successfully" in log.text()
         assert "StorageInitializer" in str(logs.query_one("#logs-title", Static).render())
         await pilot.press("n")
         await wait_for(lambda: logs.loads >= 3, pilot)
         assert logs.lines == 1000
         await pilot.press("c", "r")
         await wait_for(lambda: logs.loads >= 5 and logs.container == "InferenceServer", pilot)
-        assert "Azure ML Inferencing HTTP server" in "\n".join(log.lines)
+        assert "Azure ML Inferencing HTTP server" in log.text()
         await pilot.press("escape")
         await wait_for(lambda: app.screen is screen, pilot)
         # An endpoint row has no logs of its own: it says which deployments to choose from.

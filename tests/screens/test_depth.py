@@ -195,3 +195,70 @@ def test_instance_assigned_user_round_trip() -> None:
         assert f"Assigned user object id {OBJECT_ID} (tenant {TENANT_ID})" in flat(app)
 
     run(scenario)
+
+
+# -- deployment log follow --------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(150)
+def test_deployment_logs_follow_appends_new_lines_and_f_toggles() -> None:
+    from screens.deployment_logs import LogsScreen
+    from screens.deployments import DeploymentsScreen
+    from services import deployments
+    from services.mutations import Target
+
+    churn = "churn-scoring-prod-eus"
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        await command(pilot, "ws mlw-prod-eus")
+        await wait_for(lambda: app.workspace is not None and app.workspace.name == "mlw-prod-eus", pilot)
+        await command(pilot, "deployments")
+        await wait_for(lambda: isinstance(app.screen, DeploymentsScreen) and bool(app.screen.models), pilot)
+        screen = app.screen
+        assert isinstance(screen, DeploymentsScreen)
+        key = next(k for k, r in screen.models.items() if r.name == f"{churn}/blue")
+        assert screen.table.move_cursor(key)
+        await pilot.press("l")
+        await wait_for(lambda: isinstance(app.screen, LogsScreen) and app.screen.loads >= 1, pilot)
+        logs = app.screen
+        assert isinstance(logs, LogsScreen) and logs.follow
+        before = logs.view.line_count
+        assert "following" in flat(app)
+        # another client scores a request: the deployment logs it, and the open view gains the line
+        session, ws = app.session, app.workspace
+        assert session is not None and ws is not None
+        target = Target(ws.subscription_id, ws.resource_group, ws.name, churn)
+        result = await asyncio.to_thread(
+            deployments.invoke, session, target, payload='{"data": [[1, 2, 3, 4]]}', deployment_name="blue"
+        )
+        assert result.status == 200
+        await wait_for(lambda: logs.view.line_count > before, pilot, timeout=30)
+        appended = [logs.view.line(i) for i in range(before, logs.view.line_count)]
+        assert any("POST /score" in line for line in appended), appended
+        assert any("POST /score" in line for line in screen_text(app).splitlines()[-8:])  # drawn at the bottom
+        assert logs.view.line(before - 1) != logs.view.line(before)  # appended, not reloaded
+        # f pauses: nothing more is read
+        await pilot.press("f")
+        await pilot.pause(0.1)
+        assert not logs.follow and "paused (f follows)" in flat(app)
+        polls = logs.polls
+        await asyncio.to_thread(
+            deployments.invoke, session, target, payload='{"data": [[1, 2, 3, 4]]}', deployment_name="blue"
+        )
+        await pilot.pause(0.3)
+        assert logs.polls == polls
+        await pilot.press("f")  # following again: it catches up at once
+        await wait_for(lambda: logs.polls > polls, pilot)
+        assert logs.follow and "following" in flat(app)
+
+    run(scenario)
+
+
+def test_tail_overlap_finds_the_new_lines() -> None:
+    from screens.deployment_logs import lines_after
+
+    assert lines_after(["a", "b", "c"], ["b", "c", "d", "e"]) == (["d", "e"], False)
+    assert lines_after(["a", "b", "c"], ["a", "b", "c"]) == ([], False)
+    assert lines_after(["x", "c"], ["c", "x", "c", "d"]) == (["d"], False)  # the longest overlap that fits
+    assert lines_after(["a", "b"], ["q", "r"]) == (["q", "r"], True)  # no overlap: a gap
+    assert lines_after([], ["a"]) == (["a"], False)
