@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -390,28 +390,50 @@ class ComputeScreen(ResourceScreen[Compute]):
 
 
 class NodesScreen(ResourceScreen[ComputeNode]):
+    """A cluster's nodes, each with its mean CPU and GPU utilisation over the last minutes (Log Analytics'
+    AmlComputeCpuGpuUtilization: per node and device, which the workspace's platform metrics are not)."""
+
     TITLE = "Nodes"
     STATE_COLUMN = "state"
     COLUMNS: ClassVar[Sequence[Column]] = (
         Column("node", "Node", flex=True, min_width=12),
         Column("state", "State", max_width=10),
+        Column("cpu", "CPU%", numeric=True, width=5),
+        Column("gpu", "GPU%", numeric=True, width=5),
+        Column("gpu_memory", "GMem%", numeric=True, width=5, drop=2),
         Column("private_ip", "Private IP", max_width=15),
-        Column("public_ip", "Public IP:port", max_width=22),
+        Column("public_ip", "Public IP:port", max_width=22, drop=1),
         Column("run", "Run", max_width=36),
     )
 
     def __init__(self, cluster: str) -> None:
         super().__init__(cluster)
         self.cluster = cluster
+        self.utilization: dict[str, Any] = {}  # node id → NodeUtilization
+        self.utilization_note = ""  # why there is none, when there is none
 
     def subtitle(self) -> str:
         return self.cluster
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, ComputeNode]:
         from services import compute
+        from services.errors import describe
+        from services.node_utilization import WINDOW, node_utilization
 
         assert workspace is not None
-        return {n.node_id: n for n in compute.list_nodes(session, workspace, self.cluster)}
+        nodes = {n.node_id: n for n in compute.list_nodes(session, workspace, self.cluster)}
+        try:
+            self.utilization = node_utilization(session, workspace, self.cluster) if nodes else {}
+            minutes = int(WINDOW.total_seconds() // 60)
+            self.utilization_note = f"CPU/GPU%: mean of the last {minutes} min, Log Analytics"
+        except Exception as e:  # the nodes still show; the line says why the utilisation does not
+            self.utilization = {}
+            self.utilization_note = f"no utilisation: {describe(e)}"
+        return nodes
+
+    def _summary(self) -> str:
+        base = super()._summary()
+        return f"{base} · {self.utilization_note}" if self.utilization_note else base
 
     def model_id(self, n: ComputeNode) -> str:
         return n.node_id
@@ -421,7 +443,21 @@ class NodesScreen(ResourceScreen[ComputeNode]):
 
     def cells(self, n: ComputeNode) -> Sequence[Cell]:
         public = f"{n.public_ip}:{n.port}" if n.public_ip else ""
-        return (n.node_id, state_text(n.state), n.private_ip, public, n.run_id)
+        u = self.utilization.get(n.node_id)
+        cpu, gpu, mem = (u.cpu, u.gpu, u.gpu_memory) if u is not None else (None, None, None)
+        return (n.node_id, state_text(n.state), cpu, gpu, mem, n.private_ip, public, n.run_id)
+
+    def describe_fields(self, n: ComputeNode) -> list[tuple[str, str]]:
+        u = self.utilization.get(n.node_id)
+
+        def pct(v: float | None) -> str:
+            return "-" if v is None else f"{v:g}%"
+
+        fields = [(k, str(v)) for k, v in vars(n).items()]
+        if u is not None:
+            fields += [("CPU", pct(u.cpu)), ("GPU", pct(u.gpu)), ("GPU memory", pct(u.gpu_memory))]
+        fields.append(("Utilisation", self.utilization_note or "-"))
+        return fields
 
 
 class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):

@@ -262,3 +262,42 @@ def test_tail_overlap_finds_the_new_lines() -> None:
     assert lines_after(["x", "c"], ["c", "x", "c", "d"]) == (["d"], False)  # the longest overlap that fits
     assert lines_after(["a", "b"], ["q", "r"]) == (["q", "r"], True)  # no overlap: a gap
     assert lines_after([], ["a"]) == (["a"], False)
+
+
+# -- per-node utilisation -----------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(150)
+def test_nodes_view_shows_each_nodes_cpu_and_gpu_utilisation() -> None:
+    import datetime as dt
+
+    from screens.compute import NodesScreen
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_compute(app, pilot)
+        key = next(k for k, c in screen.models.items() if c.name == "gpu-a100")
+        assert screen.table.move_cursor(key)
+        await pilot.press("n")
+        await wait_for(lambda: isinstance(app.screen, NodesScreen) and app.screen.loads > 0, pilot, timeout=60)
+        nodes = app.screen
+        assert isinstance(nodes, NodesScreen) and nodes.models
+        await pilot.pause(0.1)
+        shown = screen_text(app)
+        assert "CPU%" in shown and "GPU%" in shown
+        assert "mean of the last 10 min, Log Analytics" in shown
+        # each node's figures, asked of Log Analytics independently, one node and one metric at a time
+        session, ws = app.session, app.workspace
+        assert session is not None and ws is not None
+        law = monitor.log_analytics_workspace(session, ws)
+        for node_id in nodes.models:
+            line = next(ln for ln in shown.splitlines() if ln.startswith(node_id))
+            for metric in ("CpuUtilization", "GpuUtilization"):
+                kql = (
+                    f'AmlComputeCpuGpuUtilization | where NodeId == "{node_id}" and MetricName == "{metric}" '
+                    "| summarize v = avg(Utilization)"
+                )
+                result = monitor.run_query(session, law, kql, dt.timedelta(minutes=10))
+                value = round(float(result.rows[0][0]), 1)
+                assert f" {value:g} " in f" {line} ", (node_id, metric, value, line)
+
+    run(scenario)
