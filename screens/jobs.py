@@ -741,6 +741,7 @@ class StepsScreen(_RunScreen):
         super().__init__(parent)
         self.parent_name = parent
         self.job = job
+        self.depth: dict[str, int] = {}  # row key → how deep in nested pipelines (0: a step of this pipeline)
 
     def subtitle(self) -> str:
         return self.parent_name
@@ -750,11 +751,42 @@ class StepsScreen(_RunScreen):
 
         assert workspace is not None
         runs = jobs.list_steps(session, workspace, self.job or self.parent_name)
-        return {self.key_of(r): r for r in runs}
+        return self.flatten(runs)
+
+    def flatten(self, runs: Sequence[ChildRun]) -> dict[str, ChildRun]:
+        """Steps with the steps of nested pipelines after each, as the tree shows them."""
+        out: dict[str, ChildRun] = {}
+
+        def add(r: ChildRun, depth: int) -> None:
+            key = self.key_of(r)
+            out[key] = r
+            self.depth[key] = depth
+            for child in r.children:
+                add(child, depth + 1)
+
+        for r in runs:
+            add(r, 0)
+        return out
+
+    def parents(self, rows: Mapping[str, Sequence[Cell]]) -> Mapping[str, str]:
+        """A nested pipeline's steps beneath it (deeper levels beneath the top step, indented further)."""
+        out: dict[str, str] = {}
+
+        def under(r: ChildRun, top: str) -> None:
+            for child in r.children:
+                key = self.key_of(child)
+                if key in rows and top in rows:
+                    out[key] = top
+                under(child, top)
+
+        for key, r in self.models.items():
+            if self.depth.get(key, 0) == 0:
+                under(r, key)
+        return out
 
     @staticmethod
     def key_of(r: ChildRun) -> str:
-        return r.name or f"node:{r.node or r.display_name}"
+        return r.name or f"node:{r.parent}:{r.node or r.display_name}"
 
     def cells(self, r: ChildRun) -> Sequence[Cell]:
         if r.error:
@@ -765,8 +797,10 @@ class StepsScreen(_RunScreen):
             info = f"{len(r.children)} children"
         else:
             info = "" if r.has_run else Text("never ran", style="dim")
+        depth = self.depth.get(self.key_of(r), 0)
+        name = "  " * max(0, depth - 1) + (r.display_name or r.name)  # the tree's glyph marks the first level
         return (
-            r.display_name or r.name,
+            name,
             r.type,
             state_text(r.status),
             r.compute,
@@ -825,7 +859,7 @@ class TrialsScreen(StepsScreen):
         from services import jobs
 
         assert workspace is not None
-        return {self.key_of(r): r for r in jobs.list_trials(session, workspace, self.parent_name)}
+        return self.flatten(jobs.list_trials(session, workspace, self.parent_name))
 
 
 # -- logs ------------------------------------------------------------------------------------------------

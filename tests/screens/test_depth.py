@@ -301,3 +301,49 @@ def test_nodes_view_shows_each_nodes_cpu_and_gpu_utilisation() -> None:
                 assert f" {value:g} " in f" {line} ", (node_id, metric, value, line)
 
     run(scenario)
+
+
+# -- nested pipeline step tree -----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(150)
+def test_nested_pipeline_steps_show_indented_beneath_their_step() -> None:
+    from screens.jobs import JobsScreen, StepsScreen
+    from services import jobs
+    from services.models.jobs import JobFilter
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        session, ws = app.session, app.workspace
+        assert session is not None and ws is not None
+        pipelines = jobs.list_jobs(session, ws, JobFilter.of(job_type="pipeline"), page_size=100).next_page()
+        found = None
+        for p in pipelines:
+            steps = jobs.list_steps(session, ws, p.name)
+            nested = next((s for s in steps if s.children), None)
+            if nested is not None:
+                found = (p, steps, nested)
+                break
+        assert found is not None, "the demo's run history has nested pipelines"
+        pipeline, steps, nested = found
+        await command(pilot, "jobs")
+        await wait_for(lambda: isinstance(app.screen, JobsScreen) and pipeline.key in app.screen.models, pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        assert screen.table.move_cursor(pipeline.key)
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, StepsScreen) and app.screen.loads > 0, pilot)
+        await pilot.pause(0.1)
+        lines = screen_text(app).splitlines()
+        names = [s.display_name for s in steps]
+        row = {n: next(i for i, ln in enumerate(lines) if ln.split() and ln.split()[0] == n) for n in names}
+        at = row[nested.display_name]
+        assert "pipeline" in lines[at]
+        beneath = lines[at + 1 : at + 1 + len(nested.children)]
+        for line, child in zip(beneath, nested.children, strict=True):
+            assert child.display_name in line and line.startswith("  "), (line, child.display_name)
+            assert line.split()[0] in ("├", "└")  # drawn as branches of the nested step
+        following = names[names.index(nested.display_name) + 1 :]
+        if following:  # the next step of the outer pipeline comes after the nested ones
+            assert row[following[0]] == at + 1 + len(nested.children)
+
+    run(scenario)
