@@ -102,6 +102,9 @@ class WorkspacesScreen(ResourceScreen[Workspace]):
         if self.argument:
             wanted = self.argument.lower()
             match = next((w for w in models.values() if w.name.lower() == wanted), None)
+            if match is None:  # asked before the list was in: a unique part of a name is enough here too
+                parts = [w for w in models.values() if wanted in w.name.lower()]
+                match = parts[0] if len(parts) == 1 else None
             if match is None:
                 self.notify(f"No workspace named {self.argument!r}", severity="error")
             else:
