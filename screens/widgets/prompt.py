@@ -73,7 +73,8 @@ class Prompt(Input):
                 self.cursor_position = len(self.value)
             elif options:
                 common = os.path.commonprefix([o.lower() for o in options])  # noqa: RUF071 (text, not paths)
-                if len(common) > len(self.value.lstrip(":")):
+                typed = self.value.lstrip(":").lower()
+                if len(common) > len(typed) and common.startswith(typed):  # never drops what was typed
                     self.value = options[0][: len(common)]
                     self.cursor_position = len(self.value)
                 # only the word being completed, as many as fit two lines of a notification at 80 columns

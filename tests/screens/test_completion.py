@@ -72,6 +72,9 @@ def test_tab_completes_workspace_names_and_job_arguments() -> None:
         await pilot.pause(0.1)
         assert prompt.value == "ws mlw-prod-"
         assert any("mlw-prod-eus  mlw-prod-weu" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+u", *_keys("ws r"), "tab")  # several contain it: what was typed stays
+        await pilot.pause(0.1)
+        assert prompt.value == "ws r"
         await pilot.press("ctrl+u", *_keys("jobs fa"), "tab")
         await pilot.pause(0.1)
         assert prompt.value == "jobs failed "
