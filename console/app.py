@@ -22,7 +22,9 @@ from screens.widgets.context_bar import Context
 from screens.widgets.prompt import Prompt
 from themes import STYLESHEET
 
-from .commands import COMMANDS, CommandError, complete, parse
+from .commands import COMMANDS, CommandError, Parsed, parse
+from .completion import NoMatch, complete_line, match_name
+from .palette import WorkspacesAndScreens
 
 if TYPE_CHECKING:
     from services.models import Workspace
@@ -64,6 +66,18 @@ def _screen_for(name: str, argument: str) -> Screen[Any]:
     raise CommandError(f"no screen for :{name}")
 
 
+# The screen each screen command opens, by class name (the palette goes back to one already in the history).
+_SCREEN_CLASSES = {
+    "workspaces": "WorkspacesScreen",
+    "compute": "ComputeScreen",
+    "sizes": "SizesScreen",
+    "datastores": "DatastoresScreen",
+    "jobs": "JobsScreen",
+    "deployments": "DeploymentsScreen",
+    "metrics": "MetricsScreen",
+}
+
+
 class CommandsProvider(Provider):
     """The command palette, from the same list as `:` command mode."""
 
@@ -96,7 +110,7 @@ def _is_text_field(widget: object) -> bool:
 class AzmlApp(App[int]):
     TITLE = "azml"
     CSS_PATH = str(STYLESHEET)
-    COMMANDS = {CommandsProvider}
+    COMMANDS = {CommandsProvider, WorkspacesAndScreens}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -295,8 +309,47 @@ class AzmlApp(App[int]):
         if prompt is None:
             prompt = Prompt(id="prompt")
             self.screen.mount(prompt)
-        prompt.completer = complete
+        prompt.completer = self.complete_command
         prompt.open(mode, value)
+
+    # -- completion and matching ----------------------------------------------------------------
+
+    def complete_command(self, text: str) -> list[str]:
+        """What Tab offers for the prompt's text: commands, then the argument's values (see completion.py)."""
+        from .palette import argument_values
+
+        return complete_line(text, lambda command, word: argument_values(self, command, word))
+
+    def known_workspaces(self) -> list[Workspace]:
+        """The workspaces listed so far (the workspaces screen at the bottom of the history holds them)."""
+        from screens.workspaces import WorkspacesScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, WorkspacesScreen) and screen.models:
+                return sorted(screen.models.values(), key=lambda w: w.name.lower())
+        return []
+
+    def show_status(self, text: str) -> None:
+        """One line on the current screen's status line (when it has one)."""
+        from screens.widgets.line import Line
+
+        found = self.screen.query("#status")
+        if found and isinstance(found.first(), Line):
+            found.first(Line).update(text)
+
+    def show_screen(self, name: str) -> None:
+        """Back to the screen of that command when it is in the history, else open it."""
+        wanted = _SCREEN_CLASSES.get(name, "")
+        for index, screen in enumerate(self.screen_stack):
+            if type(screen).__name__ == wanted and index > 0:
+                while self.screen is not screen and len(self.screen_stack) > index + 1:
+                    self.pop_screen()
+                return
+        if name == "workspaces" and self.screen_stack:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            return
+        self.run_command(name)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("command", "filter"):
@@ -347,6 +400,22 @@ class AzmlApp(App[int]):
         if name == "errors":
             self.show_errors()
             return
+        if name == "keys":
+            from screens.modals import DetailScreen
+
+            from .keys import KEYS_TITLE, keys_fields
+
+            self.push_screen(DetailScreen(KEYS_TITLE, keys_fields()))
+            return
+        if name == "workspaces" and parsed.argument:
+            known = [w.name for w in self.known_workspaces()]
+            if known:  # a unique substring is enough; several matches are named, nothing is opened
+                try:
+                    parsed = Parsed(parsed.command, match_name(parsed.argument, known, width=self.size.width - 2))
+                except NoMatch as e:
+                    self.show_status(str(e))
+                    self.notify(str(e), title="Workspace", severity="warning", timeout=6)
+                    return
         if name == "workspaces" and parsed.argument and self.session is not None:
             # `:ws NAME` chooses without leaving the current screen when it is already loaded
             from screens.workspaces import WorkspacesScreen
@@ -375,7 +444,8 @@ class AzmlApp(App[int]):
             if not binding.description or key in seen:
                 continue
             seen.add(key)
-            keys.append((self.get_key_display(binding), binding.description))
+            label = f"{binding.description}  ({binding.id})" if binding.id else binding.description
+            keys.append((self.get_key_display(binding), label))
         keys += [("ctrl+p", "Command palette"), ("esc", "Back")]
         commands = [(f":{c.name}" + (f" [{c.argument}]" if c.argument else ""), c.help) for c in COMMANDS]
         title = getattr(screen, "TITLE", "") or "azml"

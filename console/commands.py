@@ -18,11 +18,17 @@ COMMANDS: tuple[Command, ...] = (
     Command("compute", ("computes", "c", "co"), "Clusters, instances and attached Kubernetes of the workspace"),
     Command("sizes", ("vmsizes", "quota", "usage"), "VM sizes and quota use in the workspace's region"),
     Command("datastores", ("datastore", "ds"), "Datastores of the workspace"),
-    Command("jobs", ("job", "j"), "Jobs of the workspace; `:jobs failed` filters by status", "STATUS"),
+    Command(
+        "jobs",
+        ("job", "j"),
+        "Jobs of the workspace; `:jobs failed experiment=X compute=C since=6h` filters them",
+        "STATUS KEY=VALUE",
+    ),
     Command("deployments", ("endpoints", "deploy", "ep", "d"), "Online and batch endpoints and their deployments"),
     Command("metrics", ("metric", "m"), "Live metrics; `:metrics NAME` for one cluster or endpoint", "NAME"),
     Command("errors", ("err", "e"), "Recent errors in full: Azure's message, code and request id"),
     Command("help", ("?",), "Every key of the current screen"),
+    Command("keys", ("keymap", "bindings"), "Every key id of every screen, for remapping in the config"),
     Command("quit", ("q", "q!", "exit"), "Quit the console"),
 )
 
@@ -54,6 +60,11 @@ def parse(text: str) -> Parsed:
     if argument and not command.argument:
         raise CommandError(f":{command.name} takes no argument")
     return Parsed(command, argument)
+
+
+def by_name(name: str) -> Command | None:
+    """The command a name or alias designates (case-insensitive), None when none does."""
+    return _BY_NAME.get(name.strip().lstrip(":").lower())
 
 
 def complete(prefix: str) -> list[str]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding, BindingType
 
 from screens.base import ResourceScreen, state_text
 from screens.modals import Field, FormScreen, field_errors
+from screens.size_picker import size_summary
 from screens.widgets.table import Cell, Column
 from services.models import Compute, ComputeNode, Usage, VmSize, Workspace
 
@@ -34,6 +36,11 @@ def _int(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int:
     except ValueError:
         errors[name] = "must be a whole number"
         return 0
+
+
+def _nodes_of(params: Mapping[str, object]) -> int:
+    value = params.get("max_instances", 1)
+    return value if isinstance(value, int) else 1
 
 
 def _target(ws: Workspace, name: str = "") -> Target:
@@ -121,7 +128,8 @@ class ComputeScreen(ResourceScreen[Compute]):
         if c.kind == "kubernetes":
             fields += [("Instance type", c.instance_type), ("Namespace", c.namespace)]
         if c.assigned_user:
-            fields.append(("Assigned user", c.assigned_user))
+            tenant = f" (tenant {c.assigned_user_tenant})" if c.assigned_user_tenant else ""
+            fields.append(("Assigned user", f"object id {c.assigned_user}{tenant}"))
         fields += [("Created", c.created_on), ("Description", c.description)]
         fields += [("Error", e) for e in c.errors]
         return fields
@@ -269,22 +277,35 @@ class ComputeScreen(ResourceScreen[Compute]):
         )
 
     def _create(self, kind: str) -> None:
-        ws = self.workspace
-        if ws is None or self.session is None:
+        ws, session = self.workspace, self.session
+        if ws is None or session is None:
             return
-        from services import compute
-        from services.mutations import registry
+        self._status(f"reading the VM sizes and quota of {ws.location}…")
+        self._load_sizes(session, ws, kind)
 
-        session = self.session
-        operation = "compute.create_cluster" if kind == "cluster" else "compute.create_instance"
-        op = registry()[operation]
+    @work(thread=True, exclusive=True, group="sizes", exit_on_error=False)
+    def _load_sizes(self, session: Session, ws: Workspace, kind: str) -> None:
         try:
-            offered = tuple(s.name for s in compute.vm_sizes(session, ws.subscription_id, ws.location))
+            rows = sizes_with_usage(session, ws)
         except Exception as e:
             from services.errors import describe
 
-            self.notify(f"Cannot read the VM sizes of {ws.location}: {describe(e)}", severity="error")
+            message = f"Cannot read the VM sizes and quota of {ws.location}: {describe(e)}"
+            self.app.call_from_thread(self.notify, message, severity="error")
             return
+        self.app.call_from_thread(self._create_form, session, ws, kind, rows)
+
+    def _create_form(
+        self, session: Session, ws: Workspace, kind: str, rows: dict[str, tuple[VmSize, Usage | None]]
+    ) -> None:
+        from screens.size_picker import ComputeFormScreen, quota_of
+        from services import compute
+        from services.mutations import registry
+
+        self._status(self._summary())
+        operation = "compute.create_cluster" if kind == "cluster" else "compute.create_instance"
+        op = registry()[operation]
+        offered = tuple(s.name for s, _ in rows.values())
 
         def params_of(values: dict[str, str], errors: dict[str, str]) -> dict[str, object]:
             params: dict[str, object] = {
@@ -292,12 +313,16 @@ class ComputeScreen(ResourceScreen[Compute]):
                 "size": values.get("size", ""),
                 "location": ws.location,
                 "offered_sizes": offered,
+                "quota": quota_of(rows, values.get("size", "")),
             }
             if kind == "cluster":
                 params["min_instances"] = _int(values, "min_instances", errors)
                 params["max_instances"] = _int(values, "max_instances", errors)
                 params["idle_seconds"] = _int(values, "idle_seconds", errors)
                 params["tier"] = values.get("tier", "dedicated") or "dedicated"
+            else:
+                params["assigned_user_object_id"] = values.get("assigned_user_object_id", "")
+                params["assigned_user_tenant_id"] = values.get("assigned_user_tenant_id", "")
             return params
 
         def validate(values: dict[str, str]) -> dict[str, str]:
@@ -316,9 +341,17 @@ class ComputeScreen(ResourceScreen[Compute]):
             if values is None:
                 return
             params = params_of(values, {})
+            if kind == "instance" and not params["assigned_user_object_id"]:
+                params.pop("assigned_user_object_id")
+                params.pop("assigned_user_tenant_id")
             target = _target(ws)
             fn = compute.create_cluster if kind == "cluster" else compute.create_instance
-            shown = {k: v for k, v in params.items() if k != "offered_sizes"}
+            shown = {k: v for k, v in params.items() if k not in ("offered_sizes", "quota")}
+            details = [f"VM size {params['size']}: {size_summary(rows, str(params['size']), _nodes_of(params))}"]
+            if params.get("assigned_user_object_id"):
+                details.append(
+                    f"Assigned to user {params['assigned_user_object_id']} (tenant {params['assigned_user_tenant_id']})"
+                )
             self.act(
                 operation,
                 target,
@@ -327,9 +360,13 @@ class ComputeScreen(ResourceScreen[Compute]):
                 key=None,
                 doing="creating",
                 done=f"{params['name']}: created",
+                details=details,
             )
 
-        fields = [Field("name", "Name", "", "letters, digits, hyphens"), Field("size", "VM size", "Standard_DS3_v2")]
+        fields = [
+            Field("name", "Name", "", "letters, digits, hyphens"),
+            Field("size", "VM size", "Standard_DS3_v2", "ctrl+o picks from the region's sizes"),
+        ]
         if kind == "cluster":
             fields += [
                 Field("min_instances", "Minimum nodes", "0"),
@@ -337,8 +374,13 @@ class ComputeScreen(ResourceScreen[Compute]):
                 Field("idle_seconds", "Idle seconds before scale-down", "1800"),
                 Field("tier", "Tier", "dedicated", "dedicated or low_priority"),
             ]
+        else:
+            fields += [
+                Field("assigned_user_object_id", "Assigned user's object id", "", "empty: yourself"),
+                Field("assigned_user_tenant_id", "Assigned user's tenant id", session.tenant_id),
+            ]
         title = "New compute cluster" if kind == "cluster" else "New compute instance"
-        self.app.push_screen(FormScreen(f"{title} in {ws.name}", fields, validate), callback=submitted)
+        self.app.push_screen(ComputeFormScreen(f"{title} in {ws.name}", fields, validate, rows), callback=submitted)
 
     def action_create_cluster(self) -> None:
         self._create("cluster")
@@ -348,28 +390,50 @@ class ComputeScreen(ResourceScreen[Compute]):
 
 
 class NodesScreen(ResourceScreen[ComputeNode]):
+    """A cluster's nodes, each with its mean CPU and GPU utilisation over the last minutes (Log Analytics'
+    AmlComputeCpuGpuUtilization: per node and device, which the workspace's platform metrics are not)."""
+
     TITLE = "Nodes"
     STATE_COLUMN = "state"
     COLUMNS: ClassVar[Sequence[Column]] = (
         Column("node", "Node", flex=True, min_width=12),
         Column("state", "State", max_width=10),
+        Column("cpu", "CPU%", numeric=True, width=5),
+        Column("gpu", "GPU%", numeric=True, width=5),
+        Column("gpu_memory", "GMem%", numeric=True, width=5, drop=2),
         Column("private_ip", "Private IP", max_width=15),
-        Column("public_ip", "Public IP:port", max_width=22),
+        Column("public_ip", "Public IP:port", max_width=22, drop=1),
         Column("run", "Run", max_width=36),
     )
 
     def __init__(self, cluster: str) -> None:
         super().__init__(cluster)
         self.cluster = cluster
+        self.utilization: dict[str, Any] = {}  # node id → NodeUtilization
+        self.utilization_note = ""  # why there is none, when there is none
 
     def subtitle(self) -> str:
         return self.cluster
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, ComputeNode]:
         from services import compute
+        from services.errors import describe
+        from services.node_utilization import WINDOW, node_utilization
 
         assert workspace is not None
-        return {n.node_id: n for n in compute.list_nodes(session, workspace, self.cluster)}
+        nodes = {n.node_id: n for n in compute.list_nodes(session, workspace, self.cluster)}
+        try:
+            self.utilization = node_utilization(session, workspace, self.cluster) if nodes else {}
+            minutes = int(WINDOW.total_seconds() // 60)
+            self.utilization_note = f"CPU/GPU%: mean of the last {minutes} min, Log Analytics"
+        except Exception as e:  # the nodes still show; the line says why the utilisation does not
+            self.utilization = {}
+            self.utilization_note = f"no utilisation: {describe(e)}"
+        return nodes
+
+    def _summary(self) -> str:
+        base = super()._summary()
+        return f"{base} · {self.utilization_note}" if self.utilization_note else base
 
     def model_id(self, n: ComputeNode) -> str:
         return n.node_id
@@ -379,7 +443,21 @@ class NodesScreen(ResourceScreen[ComputeNode]):
 
     def cells(self, n: ComputeNode) -> Sequence[Cell]:
         public = f"{n.public_ip}:{n.port}" if n.public_ip else ""
-        return (n.node_id, state_text(n.state), n.private_ip, public, n.run_id)
+        u = self.utilization.get(n.node_id)
+        cpu, gpu, mem = (u.cpu, u.gpu, u.gpu_memory) if u is not None else (None, None, None)
+        return (n.node_id, state_text(n.state), cpu, gpu, mem, n.private_ip, public, n.run_id)
+
+    def describe_fields(self, n: ComputeNode) -> list[tuple[str, str]]:
+        u = self.utilization.get(n.node_id)
+
+        def pct(v: float | None) -> str:
+            return "-" if v is None else f"{v:g}%"
+
+        fields = [(k, str(v)) for k, v in vars(n).items()]
+        if u is not None:
+            fields += [("CPU", pct(u.cpu)), ("GPU", pct(u.gpu)), ("GPU memory", pct(u.gpu_memory))]
+        fields.append(("Utilisation", self.utilization_note or "-"))
+        return fields
 
 
 class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):
@@ -401,20 +479,9 @@ class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):
     ]
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, tuple[VmSize, Usage | None]]:
-        from services import compute
 
         assert workspace is not None
-        sizes = compute.vm_sizes(session, workspace.subscription_id, workspace.location)
-        usages = compute.list_usages(session, workspace.subscription_id, workspace.location)
-        family_usage = {
-            u.name.lower(): u
-            for u in usages
-            if u.kind.endswith("vmFamily/usages") and "lowpriority" not in u.name.lower().replace(" ", "")
-        }
-        out: dict[str, tuple[VmSize, Usage | None]] = {}
-        for s in sizes:
-            out[s.name.lower()] = (s, _family_usage(s.family, family_usage))
-        return out
+        return sizes_with_usage(session, workspace)
 
     def model_id(self, m: tuple[VmSize, Usage | None]) -> str:
         return m[0].name
@@ -467,6 +534,20 @@ class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):
         self.gpu_only = not self.gpu_only
         self._update_title()
         self._render_rows()
+
+
+def sizes_with_usage(session: Session, workspace: Workspace) -> dict[str, tuple[VmSize, Usage | None]]:
+    """The region's VM sizes, each with its family's dedicated quota use (None when no usage row matches)."""
+    from services import compute
+
+    sizes = compute.vm_sizes(session, workspace.subscription_id, workspace.location)
+    usages = compute.list_usages(session, workspace.subscription_id, workspace.location)
+    family_usage = {
+        u.name.lower(): u
+        for u in usages
+        if u.kind.endswith("vmFamily/usages") and "lowpriority" not in u.name.lower().replace(" ", "")
+    }
+    return {s.name.lower(): (s, _family_usage(s.family, family_usage)) for s in sizes}
 
 
 def _family_usage(family: str, usages: Mapping[str, Usage]) -> Usage | None:

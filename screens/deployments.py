@@ -9,7 +9,7 @@ Logs and a test invoke open in modals; both run in thread workers.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,11 +17,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 
 from screens.base import ResourceScreen, state_text
+from screens.deployment_logs import LogsScreen
 from screens.modals import Field, FormScreen, Validator, field_errors
 from screens.widgets.table import Cell, Column
 from services.models import Workspace
@@ -44,8 +45,6 @@ Endpoint = OnlineEndpoint | BatchEndpoint
 Deployment = OnlineDeployment | BatchDeployment
 
 DEFAULT_PAYLOAD = '{"data": [[1, 2, 3, 4]]}'
-LOG_CONTAINERS = ("InferenceServer", "StorageInitializer")
-LOG_LINE_CHOICES = (50, 200, 1000, 5000)
 
 
 @dataclass(frozen=True)
@@ -609,12 +608,13 @@ class DeploymentsScreen(ResourceScreen[Row]):
                 return
             wanted = known.get(values.get("deployment_name", "").lower(), "")
             target = _target(ws, ep.name)
+            payload = values.get("payload", "")
 
             def run() -> None:
                 self._status(f"invoking {ep.name}{' → ' + wanted if wanted else ''}…")
-                self._invoke(session, target, values.get("payload", ""), wanted, names)
+                self._invoke(session, target, payload, wanted, names)
 
-            self.confirm_production("deployments.invoke", target, {"deployment_name": wanted}, run)
+            self._plan_invoke(target, ep, wanted, payload, run)
 
         deployment = row.deployment.name if row.deployment is not None else ""
         self.app.push_screen(
@@ -629,6 +629,33 @@ class DeploymentsScreen(ResourceScreen[Row]):
             ),
             callback=submitted,
         )
+
+    def _plan_invoke(
+        self, target: Target, ep: OnlineEndpoint, wanted: str, payload: str, run: Callable[[], None]
+    ) -> None:
+        """Like every action: what will be sent and where, and the `az ml` equivalent, before anything is sent;
+        on a production profile the endpoint's name is typed to confirm."""
+        from screens.modals import ConfirmScreen, Plan
+        from services import mutations
+
+        op = mutations.registry()["deployments.invoke"]
+        if wanted:
+            route = f"Route: deployment {wanted} (the azureml-model-deployment header)"
+        else:
+            split = ", ".join(f"{n} {p}%" for n, p in ep.traffic if p) or "no live traffic"
+            route = f"Route: as the endpoint's traffic routes it ({split})"
+        plan = Plan(
+            title=op.title,
+            target=target.describe(),
+            az=mutations.az_command("deployments.invoke", target, {"deployment_name": wanted}),
+            confirm_text=ep.name if getattr(self.app, "production", False) else "",
+            details=(
+                f"Request: {len(payload.encode())} bytes of JSON (request.json) to {ep.scoring_uri}",
+                route,
+                f"Auth: {ep.auth_mode} (the key or token is read when sent, never shown)",
+            ),
+        )
+        self.app.push_screen(ConfirmScreen(plan), callback=lambda ok: run() if ok else None)
 
     @work(thread=True, group="invoke", exclusive=True, exit_on_error=False)
     def _invoke(self, session: Session, target: Target, payload: str, deployment: str, names: tuple[str, ...]) -> None:
@@ -721,93 +748,6 @@ class TrafficFormScreen(FormScreen):
         found = self.query("#traffic-sum")
         if found:
             found.first(Static).update(self._sum_text())
-
-
-class LogsScreen(ModalScreen[None]):
-    """The tail of one container's log of a deployment; `c` switches container, `n` the line count."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close", id="logs.close"),
-        Binding("r", "reload", "Refresh", id="logs.refresh"),
-        Binding("c", "container", "Container", id="logs.container"),
-        Binding("n", "lines", "Lines", id="logs.lines"),
-    ]
-
-    def __init__(self, session: Session, workspace: Workspace, endpoint: str, deployment: str) -> None:
-        super().__init__()
-        self.session = session
-        self.workspace = workspace
-        self.endpoint = endpoint
-        self.deployment = deployment
-        self.container = LOG_CONTAINERS[0]
-        self.lines = 200
-        self.loads = 0
-        self.content = ""
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="modal-body", id="logs-body"):
-            yield Static("", id="logs-title")
-            yield Log(id="logs", highlight=False)
-            yield Static(
-                Text("c container · n lines · r refresh · esc closes", style="dim"),
-                id="logs-help",
-            )
-
-    def on_mount(self) -> None:
-        self.query_one("#logs-body").styles.height = "90%"
-        self.query_one(Log).focus()
-        self.action_reload()
-
-    def _title(self, note: str) -> None:
-        text = Text(f"{self.endpoint}/{self.deployment}", style="bold")
-        text.append(f" · {self.container} · {note or f'last {self.lines} lines'}")
-        self.query_one("#logs-title", Static).update(text)
-
-    def action_reload(self) -> None:
-        self._title(f"loading the last {self.lines} lines…")
-        self._load(self.container, self.lines)
-
-    def action_container(self) -> None:
-        index = LOG_CONTAINERS.index(self.container)
-        self.container = LOG_CONTAINERS[(index + 1) % len(LOG_CONTAINERS)]
-        self.action_reload()
-
-    def action_lines(self) -> None:
-        bigger = [n for n in LOG_LINE_CHOICES if n > self.lines]
-        self.lines = bigger[0] if bigger else LOG_LINE_CHOICES[0]
-        self.action_reload()
-
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(result)
-
-    @work(thread=True, group="logs", exclusive=True, exit_on_error=False)
-    def _load(self, container: str, lines: int) -> None:
-        from services import deployments as svc
-        from services.errors import describe
-
-        try:
-            text = svc.get_logs(
-                self.session, self.workspace, self.endpoint, self.deployment, container=container, lines=lines
-            )
-        except Exception as e:
-            self.app.call_from_thread(self._failed, describe(e))
-            return
-        self.app.call_from_thread(self._show, container, lines, text)
-
-    def _show(self, container: str, lines: int, text: str) -> None:
-        if (container, lines) != (self.container, self.lines):
-            return  # a newer choice is loading
-        self.loads += 1
-        self.content = text
-        log = self.query_one(Log)
-        log.clear()
-        shown = text.splitlines()
-        log.write_lines(shown or ["(the container wrote nothing)"])
-        self._title(f"{len(shown)} lines (asked for the last {lines})")
-
-    def _failed(self, message: str) -> None:
-        self._title("could not read the log")
-        self.notify(message, title="Logs", severity="error", timeout=10)
 
 
 class InvokeResultScreen(ModalScreen[None]):

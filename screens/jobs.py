@@ -7,6 +7,7 @@ duration column is filled in the background from run history for the rows on scr
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import time
@@ -24,6 +25,15 @@ from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
 from screens.base import ResourceScreen, state_text
+from screens.job_filters import (
+    FilterError,
+    FilterTerms,
+    JobArguments,
+    parse_arguments,
+    parse_created,
+    parse_terms,
+    since_text,
+)
 from screens.modals import DetailScreen, Field, FormScreen, field_errors
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
@@ -223,9 +233,20 @@ class JobsScreen(_RunScreen):
         Binding("v", "archived_view", "Archived", show=False, id="jobs.archived_view"),
     ]
 
+    @staticmethod
+    def now() -> dt.datetime:
+        """The time `since=` counts back from (a seam for a frozen clock; Azure's clock is the wall clock)."""
+        return dt.datetime.now(dt.UTC)
+
     def __init__(self, argument: str = "") -> None:
         super().__init__(argument)
-        word, self._argument_error = parse_status(argument)
+        self._argument_error: str | None = None
+        try:
+            self.arguments = parse_arguments(argument, parse_status)
+        except FilterError as e:
+            self.arguments, self._argument_error = JobArguments(), str(e)
+        self.terms = FilterTerms()
+        word = self.arguments.status
         self.archived = word == "archived"
         self.status_word = "" if self.archived else word
         self.pager: JobPager | None = None
@@ -243,7 +264,14 @@ class JobsScreen(_RunScreen):
 
     def job_filter(self) -> JobFilter:
         statuses = STATUS_FILTERS.get(self.status_word, ())
-        return JobFilter.of(status=statuses, archived=True if self.archived else False)
+        a = self.arguments
+        return JobFilter.of(
+            status=statuses,
+            experiment=a.experiment,
+            compute=a.compute,
+            created_after=a.created_after(self.now()),
+            archived=True if self.archived else False,
+        )
 
     def subtitle(self) -> str:
         parts = []
@@ -251,7 +279,34 @@ class JobsScreen(_RunScreen):
             parts.append(f"status {self.status_word}")
         if self.archived:
             parts.append("archived")
+        if self.arguments.describe():
+            parts.append(self.arguments.describe())
         return ", ".join(parts)
+
+    # -- the `/` filter's job terms (experiment:, compute:, since:) ---------------------------------
+
+    def current_filter(self) -> str:
+        terms = self.terms
+        words = [f"experiment:{terms.experiment}"] if terms.experiment else []
+        words += [f"compute:{terms.compute}"] if terms.compute else []
+        words += [f"since:{since_text(terms.since_s)}"] if terms.since_s else []
+        return " ".join([*words, self.table.filter_text]).strip()
+
+    def apply_filter(self, text: str) -> None:
+        try:
+            terms = parse_terms(text)
+        except FilterError as e:  # the filter in force stays; the line says why this one was refused
+            self._status(f"filter refused: {e}")
+            self.notify(str(e), title="Filter", severity="error", timeout=8)
+            return
+        self.terms = terms
+        self.table.set_filter(terms.text)
+        self._render_rows()
+
+    def include(self, j: Job) -> bool:
+        if not self.terms.any:
+            return True
+        return self.terms.matches(j.experiment, j.compute, parse_created(j.created), self.now())
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -394,6 +449,10 @@ class JobsScreen(_RunScreen):
             text += ", all loaded"
         if self.status_word:
             text += f" · status {self.status_word}"
+        if self.terms.any:
+            text += f" · {self.terms.describe()}"
+        if self._argument_error:  # first: at 80 columns the rule must not be the part cut off
+            text = f"{self._argument_error} (not applied) · {text}"
         if self.table.filter_text:
             text += f" · filter {self.table.filter_text!r}"
         if self.table.filter_error:
@@ -682,6 +741,7 @@ class StepsScreen(_RunScreen):
         super().__init__(parent)
         self.parent_name = parent
         self.job = job
+        self.depth: dict[str, int] = {}  # row key → how deep in nested pipelines (0: a step of this pipeline)
 
     def subtitle(self) -> str:
         return self.parent_name
@@ -691,11 +751,42 @@ class StepsScreen(_RunScreen):
 
         assert workspace is not None
         runs = jobs.list_steps(session, workspace, self.job or self.parent_name)
-        return {self.key_of(r): r for r in runs}
+        return self.flatten(runs)
+
+    def flatten(self, runs: Sequence[ChildRun]) -> dict[str, ChildRun]:
+        """Steps with the steps of nested pipelines after each, as the tree shows them."""
+        out: dict[str, ChildRun] = {}
+
+        def add(r: ChildRun, depth: int) -> None:
+            key = self.key_of(r)
+            out[key] = r
+            self.depth[key] = depth
+            for child in r.children:
+                add(child, depth + 1)
+
+        for r in runs:
+            add(r, 0)
+        return out
+
+    def parents(self, rows: Mapping[str, Sequence[Cell]]) -> Mapping[str, str]:
+        """A nested pipeline's steps beneath it (deeper levels beneath the top step, indented further)."""
+        out: dict[str, str] = {}
+
+        def under(r: ChildRun, top: str) -> None:
+            for child in r.children:
+                key = self.key_of(child)
+                if key in rows and top in rows:
+                    out[key] = top
+                under(child, top)
+
+        for key, r in self.models.items():
+            if self.depth.get(key, 0) == 0:
+                under(r, key)
+        return out
 
     @staticmethod
     def key_of(r: ChildRun) -> str:
-        return r.name or f"node:{r.node or r.display_name}"
+        return r.name or f"node:{r.parent}:{r.node or r.display_name}"
 
     def cells(self, r: ChildRun) -> Sequence[Cell]:
         if r.error:
@@ -706,8 +797,10 @@ class StepsScreen(_RunScreen):
             info = f"{len(r.children)} children"
         else:
             info = "" if r.has_run else Text("never ran", style="dim")
+        depth = self.depth.get(self.key_of(r), 0)
+        name = "  " * max(0, depth - 1) + (r.display_name or r.name)  # the tree's glyph marks the first level
         return (
-            r.display_name or r.name,
+            name,
             r.type,
             state_text(r.status),
             r.compute,
@@ -766,7 +859,7 @@ class TrialsScreen(StepsScreen):
         from services import jobs
 
         assert workspace is not None
-        return {self.key_of(r): r for r in jobs.list_trials(session, workspace, self.parent_name)}
+        return self.flatten(jobs.list_trials(session, workspace, self.parent_name))
 
 
 # -- logs ------------------------------------------------------------------------------------------------

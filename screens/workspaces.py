@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.binding import Binding, BindingType
 
 from screens.base import ResourceScreen
@@ -33,6 +34,39 @@ class WorkspacesScreen(ResourceScreen[Workspace]):
     def __init__(self, argument: str = "") -> None:
         super().__init__(argument)
         self.subscription_names: dict[str, str] = {}
+        self.log_analytics: dict[str, str] = {}  # workspace key → what describe shows for its Log Analytics
+
+    # -- describe: the Log Analytics workspace is read first (diagnostic settings), off the UI thread ------
+
+    def action_describe(self) -> None:
+        w, session = self.current(), self.session
+        if w is None or session is None:
+            return
+        self._status(f"reading the Log Analytics workspace of {w.name}…")
+        self._read_log_analytics(session, w)
+
+    @work(thread=True, exclusive=True, group="describe", exit_on_error=False)
+    def _read_log_analytics(self, session: Session, w: Workspace) -> None:
+        from services import monitor
+        from services.errors import describe
+
+        try:
+            law = monitor.log_analytics_workspace(session, w)
+            text = f"{law.name or law.customer_id} (customer id {law.customer_id}"
+            text += f"; {law.id})" if law.id else ")"
+            text += f" — from {law.source}"
+        except monitor.MonitorLookupError as e:
+            text = f"none found: {e}"
+        except Exception as e:
+            text = f"could not be read: {describe(e)}"
+        self.app.call_from_thread(self._described, w, text)
+
+    def _described(self, w: Workspace, text: str) -> None:
+        from screens.modals import DetailScreen
+
+        self.log_analytics[w.key] = text
+        self._status(self._summary())
+        self.app.push_screen(DetailScreen(self.model_name(w), self.describe_fields(w), self.model_id(w)))
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Workspace]:
         from services import workspaces
@@ -57,7 +91,8 @@ class WorkspacesScreen(ResourceScreen[Workspace]):
             ("Storage account", w.storage_account),
             ("Key vault", w.key_vault),
             ("Container registry", w.container_registry),
-            ("Application Insights", w.application_insights),
+            ("Application Insights", w.application_insights or "-"),
+            ("Log Analytics workspace", self.log_analytics.get(w.key, "(reading…)")),
             ("Description", w.description),
             ("Tags", ", ".join(f"{k}={v}" for k, v in w.tags)),
         ]
@@ -67,6 +102,9 @@ class WorkspacesScreen(ResourceScreen[Workspace]):
         if self.argument:
             wanted = self.argument.lower()
             match = next((w for w in models.values() if w.name.lower() == wanted), None)
+            if match is None:  # asked before the list was in: a unique part of a name is enough here too
+                parts = [w for w in models.values() if wanted in w.name.lower()]
+                match = parts[0] if len(parts) == 1 else None
             if match is None:
                 self.notify(f"No workspace named {self.argument!r}", severity="error")
             else:

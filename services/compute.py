@@ -73,7 +73,8 @@ def _from_rest(body: Mapping[str, Any], workspace: Workspace, sizes: Mapping[str
         state = p.get("allocationState") or outer.get("provisioningState", "")
     else:
         state = outer.get("provisioningState", "")
-    user = ((p.get("personalComputeInstanceSettings") or {}).get("assignedUser") or {}).get("objectId", "")
+    assigned = (p.get("personalComputeInstanceSettings") or {}).get("assignedUser") or {}
+    user = str(assigned.get("objectId") or "")
     errors = tuple(
         str((e.get("error") or e).get("message", "")) for e in (outer.get("provisioningErrors") or []) if e
     ) + tuple(str(e.get("message", "")) for e in (p.get("errors") or []) if isinstance(e, dict))
@@ -104,6 +105,7 @@ def _from_rest(body: Mapping[str, Any], workspace: Workspace, sizes: Mapping[str
             preempted=int(counts.get("preemptedNodeCount") or 0),
         ),
         assigned_user=user,
+        assigned_user_tenant=str(assigned.get("tenantId") or ""),
         instance_type=str(p.get("defaultInstanceType") or ""),
         namespace=str(p.get("namespace") or ""),
         description=str(outer.get("description") or ""),
@@ -240,7 +242,24 @@ def _validate_cluster(p: Mapping[str, Any]) -> None:
         None
         if p.get("tier", "dedicated") in ("dedicated", "low_priority")
         else v.FieldError("tier", "must be dedicated or low_priority"),
+        _quota_rule(p, int(p.get("max_instances", 0)), "max_instances"),
     )
+
+
+def _quota_rule(p: Mapping[str, Any], nodes: int, field: str) -> v.FieldError | None:
+    """Refused before sending when the request needs more vCPUs than the size's family has left.
+
+    ``quota`` (optional): (family label, vCPUs per node, vCPUs left, limit), from the region's usages; a
+    dedicated cluster at its maximum, or an instance, must fit in what is left."""
+    quota = p.get("quota")
+    if not quota or str(p.get("tier", "dedicated")) == "low_priority":  # low priority has its own quota
+        return None
+    family, per_node, left, limit = quota
+    need = nodes * int(per_node)
+    if need <= int(left):
+        return None
+    what = f"{nodes} nodes x {per_node} vCPUs = {need} vCPUs" if field == "max_instances" else f"{need} vCPUs"
+    return v.FieldError(field, f"{what} exceeds the {family} quota left: {left} of {limit} vCPUs")
 
 
 @operation(
@@ -266,6 +285,7 @@ def create_cluster(
     tier: str = "dedicated",
     location: str = "",
     offered_sizes: tuple[str, ...] = (),
+    quota: tuple[str, int, int, int] | None = None,
 ) -> None:
     from azure.ai.ml.entities import AmlCompute
 
@@ -280,17 +300,44 @@ def create_cluster(
     _ml(session, target).compute.begin_create_or_update(compute).result()
 
 
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _assigned_user_rules(p: Mapping[str, Any]) -> list[v.FieldError | None]:
+    oid = str(p.get("assigned_user_object_id") or "").strip()
+    tenant = str(p.get("assigned_user_tenant_id") or "").strip()
+    if not oid:
+        if tenant:
+            return [v.FieldError("assigned_user_object_id", "give the user's object id with a tenant id")]
+        return []
+    return [
+        None if _GUID.match(oid) else v.FieldError("assigned_user_object_id", "must be an object id (a GUID)"),
+        None
+        if _GUID.match(tenant)
+        else v.FieldError("assigned_user_tenant_id", "must be the user's tenant id (a GUID)"),
+    ]
+
+
 def _validate_instance(p: Mapping[str, Any]) -> None:
     v.check(
         v.compute_name(str(p.get("name", "")), kind="instance"),
         v.vm_size_offered(str(p.get("size", "")), p.get("offered_sizes") or (), str(p.get("location", ""))),
+        *_assigned_user_rules(p),
+        _quota_rule(p, 1, "size"),
     )
+
+
+def _az_instance(t: Target, p: Mapping[str, Any]) -> str:
+    user = ""
+    if p.get("assigned_user_object_id"):
+        user = f" --user-tenant-id {p['assigned_user_tenant_id']} --user-object-id {p['assigned_user_object_id']}"
+    return f"az ml compute create --name {p['name']} --type ComputeInstance --size {p['size']}{user} {ws_args(t)}"
 
 
 @operation(
     "compute.create_instance",
     "Create compute instance",
-    az=lambda t, p: f"az ml compute create --name {p['name']} --type ComputeInstance --size {p['size']} {ws_args(t)}",
+    az=_az_instance,
     validate=_validate_instance,
     reconcile=expect_state(_compute_state, ("creating", "succeeded", "running", "starting"), ("",)),
 )
@@ -302,10 +349,19 @@ def create_instance(
     size: str,
     location: str = "",
     offered_sizes: tuple[str, ...] = (),
+    assigned_user_object_id: str = "",
+    assigned_user_tenant_id: str = "",
+    quota: tuple[str, int, int, int] | None = None,
 ) -> None:
-    from azure.ai.ml.entities import ComputeInstance
+    from azure.ai.ml.entities import AssignedUserConfiguration, ComputeInstance
 
-    _ml(session, target).compute.begin_create_or_update(ComputeInstance(name=name, size=size)).result()
+    on_behalf = None
+    if assigned_user_object_id:  # a personal instance for another user
+        on_behalf = AssignedUserConfiguration(
+            user_tenant_id=assigned_user_tenant_id, user_object_id=assigned_user_object_id
+        )
+    instance = ComputeInstance(name=name, size=size, create_on_behalf_of=on_behalf)
+    _ml(session, target).compute.begin_create_or_update(instance).result()
 
 
 def _validate_scale(p: Mapping[str, Any]) -> None:

@@ -501,7 +501,7 @@ def _validate_invoke(p: Mapping[str, Any], payload: Any, unexpected: tuple[str, 
 
 def _az_invoke(t: Target, p: Mapping[str, Any]) -> str:
     dep = f" --deployment-name {p['deployment_name']}" if p.get("deployment_name") else ""
-    return f"az ml online-endpoint invoke --name {t.name} --request-file request.json{dep} {ws_args(t)}"
+    return f"az ml online-endpoint invoke --name {t.name}{dep} --request-file request.json {ws_args(t)}"
 
 
 # Registered like every mutation (the registry and the read-only test see it), but its entry point is

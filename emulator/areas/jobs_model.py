@@ -30,6 +30,7 @@ from typing import Any
 
 from ..clock import iso
 from ..estate import WORKSPACE_TYPE, Estate
+from .jobs_nested import nest_steps
 
 INF = math.inf
 TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding"})
@@ -383,6 +384,7 @@ class WsJobs:
     by_name: dict[str, JobRec] = field(default_factory=dict)
     by_compute: dict[str, list[JobRec]] = field(default_factory=dict)  # leaf jobs that may still be active
     next_run_number: int = 1
+    nested: dict[str, JobRec] = field(default_factory=dict)  # steps of nested pipelines (see jobs_nested)
 
     def compute_type(self, name: str) -> str:
         for cname, _, max_nodes in self.computes:
@@ -397,10 +399,11 @@ class WsJobs:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.workspace_guid}/experiments/{experiment}"))
 
     def find(self, name: str) -> JobRec | None:
-        return self.by_name.get(name)
+        return self.by_name.get(name) or self.nested.get(name)
 
     def children_of(self, rec: JobRec) -> list[JobRec]:
-        return [self.by_name[c] for c in rec.children or () if c in self.by_name]
+        found = (self.by_name.get(c) or self.nested.get(c) for c in rec.children or ())
+        return [c for c in found if c is not None]
 
     def index_active(self, rec: JobRec) -> None:
         if rec.kind in LEAF_KINDS and rec.t_queue != INF:
@@ -699,6 +702,8 @@ def _generate(
         _shift(rec, shift)
         for c in children:
             _shift(c, shift)
+        if kind == "Pipeline":
+            nest_steps(out, rec, children)
         rec.archived = when == "past" and rng.random() < 0.04
         recs.append(rec)
         for c in children:
@@ -1136,7 +1141,7 @@ def render_arm(model: JobsModel, ws: WsJobs, rec: JobRec, t: float, base_url: st
         for child in ws.children_of(rec):
             step = child.step or child.name
             jobs[step] = {
-                "type": "command",
+                "type": "pipeline" if child.children else "command",
                 "name": step,
                 "componentId": f"{ws.ws_id}/components/{rec.experiment.lower()}_{step}/versions/1",
                 "computeId": ws.compute_id(child.compute),
@@ -1177,6 +1182,8 @@ def _duration(seconds: float) -> str:
 
 
 def run_type(rec: JobRec) -> tuple[str, list[str]]:
+    if rec.kind == "Pipeline" or (rec.kind == "Step" and rec.children):  # a step that is a pipeline component
+        return "azureml.PipelineRun", ["azureml.pipelinejob"]
     if rec.kind == "Pipeline":
         return "azureml.PipelineRun", ["azureml.pipelinejob"]
     if rec.kind == "Sweep":

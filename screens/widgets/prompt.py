@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
@@ -66,11 +68,22 @@ class Prompt(Input):
         completer = self.completer
         if self.mode == ":" and callable(completer):
             options = completer(self.value)
-            if len(options) == 1:
-                self.value = options[0] + " "
+            if len(options) == 1:  # `compute=` waits for its value; a whole word gets its space
+                self.value = options[0] if options[0].endswith("=") else options[0] + " "
                 self.cursor_position = len(self.value)
             elif options:
-                self.notify("  ".join(":" + o for o in options), timeout=4)
+                common = os.path.commonprefix([o.lower() for o in options])  # noqa: RUF071 (text, not paths)
+                typed = self.value.lstrip(":").lower()
+                if len(common) > len(typed) and common.startswith(typed):  # never drops what was typed
+                    self.value = options[0][: len(common)]
+                    self.cursor_position = len(self.value)
+                # only the word being completed, as many as fit two lines of a notification at 80 columns
+                words = [o.rsplit(" ", 1)[-1] if " " in o else ":" + o for o in options]
+                shown = "  ".join(words)
+                if len(shown) > 100:
+                    kept = shown[:100].rsplit("  ", 1)[0]
+                    shown = f"{kept}  +{len(words) - kept.count('  ') - 1} more"
+                self.notify(shown, timeout=4)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

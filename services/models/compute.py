@@ -39,7 +39,8 @@ class Compute:
     current_nodes: int = 0
     target_nodes: int = 0
     nodes: NodeCounts = NodeCounts()
-    assigned_user: str = ""
+    assigned_user: str = ""  # a personal instance's user: object id
+    assigned_user_tenant: str = ""  # ... and tenant id
     instance_type: str = ""  # attached Kubernetes: the default instance type
     namespace: str = ""  # attached Kubernetes: the namespace jobs run in
     description: str = ""

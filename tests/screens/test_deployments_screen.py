@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 from rich.text import Text
 from textual.screen import Screen
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 
 from console.app import AzmlApp
 from console.demo import DemoBackend
@@ -20,6 +20,7 @@ from screens.deployments import DeploymentsScreen, InvokeResultScreen, LogsScree
 from screens.modals import ConfirmScreen, DetailScreen, FormScreen
 from services import deployments, workspaces
 from services.models import Workspace
+from tests.screens.rendered import screen_text
 from tests.test_app import wait_for
 
 PROD = "mlw-prod-eus"
@@ -408,7 +409,7 @@ def test_logs_modal_shows_lines_and_switches_container() -> None:
         logs = app.screen
         assert isinstance(logs, LogsScreen)
         await wait_for(lambda: logs.loads >= 1, pilot)
-        log = logs.query_one(Log)
+        log = logs.view
         assert 0 < log.line_count <= 200
         assert "Azure ML Inferencing HTTP server" in deployments.get_logs(
             app.session,  # type: ignore[arg-type]
@@ -421,14 +422,14 @@ def test_logs_modal_shows_lines_and_switches_container() -> None:
         await pilot.press("c")
         await wait_for(lambda: logs.loads >= 2, pilot)
         assert logs.container == "StorageInitializer"
-        assert "Storage initializer completed successfully" in "\n".join(log.lines)
+        assert "Storage initializer completed successfully" in log.text()
         assert "StorageInitializer" in str(logs.query_one("#logs-title", Static).render())
         await pilot.press("n")
         await wait_for(lambda: logs.loads >= 3, pilot)
         assert logs.lines == 1000
         await pilot.press("c", "r")
         await wait_for(lambda: logs.loads >= 5 and logs.container == "InferenceServer", pilot)
-        assert "Azure ML Inferencing HTTP server" in "\n".join(log.lines)
+        assert "Azure ML Inferencing HTTP server" in log.text()
         await pilot.press("escape")
         await wait_for(lambda: app.screen is screen, pilot)
         # An endpoint row has no logs of its own: it says which deployments to choose from.
@@ -466,6 +467,7 @@ def test_invoke_shows_predictions_and_the_answering_deployment() -> None:
         rows = {"data": [[1.0, 2.0, 3.0, 4.0], [0.5, -1.0, 2.5, 0.0], [9.0, 9.0, 9.0, 9.0]]}
         await set_inputs(form, pilot, {"payload": json.dumps(rows), "deployment_name": ""})
         await submit(form, pilot)
+        await confirm_plan(app, pilot)
         await wait_for(lambda: isinstance(app.screen, InvokeResultScreen), pilot, timeout=60)
         result_screen = app.screen
         assert isinstance(result_screen, InvokeResultScreen)
@@ -484,8 +486,40 @@ def test_invoke_shows_predictions_and_the_answering_deployment() -> None:
         form = top(app, FormScreen)
         assert form.values()["deployment_name"] == "green"
         await submit(form, pilot)
+        await confirm_plan(app, pilot)
         await wait_for(lambda: isinstance(app.screen, InvokeResultScreen), pilot, timeout=60)
         assert isinstance(app.screen, InvokeResultScreen) and app.screen.result.deployment == "green"
+
+    run(scenario)
+
+
+async def confirm_plan(app: AzmlApp, pilot: Any) -> None:
+    await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+    await pilot.press("enter")
+
+
+@pytest.mark.timeout(120)
+def test_invoke_shows_its_plan_and_az_equivalent_before_sending() -> None:
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_screen(app, pilot)
+        emu = backend.emulator
+        assert emu is not None
+        await cursor_to(screen, pilot, f"{CHURN}/green")
+        await pilot.press("i")
+        await wait_for(lambda: isinstance(app.screen, FormScreen), pilot)
+        before = emu.request_count
+        await submit(top(app, FormScreen), pilot)
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        await pilot.pause(0.1)
+        shown = " ".join(screen_text(app).replace("│", " ").split())  # the plan as drawn, wrapped lines joined
+        assert "Invoke online endpoint" in shown
+        assert f"az ml online-endpoint invoke --name {CHURN} --deployment-name green --request-file" in shown
+        assert "Route: deployment green" in shown
+        assert emu.request_count == before  # nothing sent while the plan is shown
+        await pilot.press("escape")  # cancelled: still nothing sent, back on the list
+        await wait_for(lambda: app.screen is screen, pilot)
+        assert emu.request_count == before
+        assert not any(isinstance(s, InvokeResultScreen) for s in app.screen_stack)
 
     run(scenario)
 

@@ -57,6 +57,10 @@ async def _settle(screen: JobsScreen, pilot: Any) -> None:
     await wait_for(lambda: not screen.enriching and not screen.busy and not screen.loading_more, pilot)
 
 
+def _tree_keys(runs: Any) -> set[str]:
+    return {k for r in runs for k in (StepsScreen.key_of(r), *_tree_keys(r.children))}
+
+
 def _messages(app: App[Any]) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -185,7 +189,7 @@ def test_enter_on_a_pipeline_shows_its_steps_and_on_a_sweep_its_trials() -> None
         steps = app.screen
         assert isinstance(steps, StepsScreen) and not isinstance(steps, TrialsScreen)
         expected = jobs.list_steps(app.session, app.workspace, jobs.get_job(app.session, app.workspace, pipeline.name))
-        assert set(steps.models) == {StepsScreen.key_of(s) for s in expected}
+        assert set(steps.models) == _tree_keys(expected)  # nested pipelines' steps included
         assert pipeline.name in str(steps.query_one("#screen-title").render())
         await pilot.press("escape")
         await wait_for(lambda: app.screen is screen, pilot)
