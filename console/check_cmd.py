@@ -15,7 +15,7 @@ EPILOG = """exit codes (the monitoring plugin convention):
     1  WARNING   a warning threshold was reached
     2  CRITICAL  a critical threshold was reached
     3  UNKNOWN   a check could not be evaluated (a workspace or its Log Analytics failed to answer,
-                 bad thresholds or settings)
+                 bad thresholds or settings, or the report could not be written)
   CRITICAL outranks WARNING, which outranks UNKNOWN.
 
 thresholds: defaults < the profile's [profiles.NAME.checks] table in the config file < --thresholds FILE
@@ -189,6 +189,11 @@ def run(args: argparse.Namespace) -> int:
             return fail(str(e))
     finally:
         source.close()
-    sys.stdout.write(report.json() if args.format == "json" else report.text())
-    sys.stdout.flush()
+    from services.outfile import OutputError, write_stdout
+
+    try:
+        write_stdout(report.json() if args.format == "json" else report.text())
+    except OutputError as e:
+        print(f"azml check: {e}", file=sys.stderr)
+        return UNKNOWN  # the monitoring convention has no code of its own for this
     return int(report.status)

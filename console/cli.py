@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__
-from .exitcodes import ExitCode
+from .exitcodes import ExitCode, describe_exit_codes
 
 # Modules that register subcommands, by the command names each adds.
 COMMAND_MODULES = {
@@ -106,7 +106,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="azml",
         description="A terminal operations console for Azure Machine Learning.",
-        epilog="Run with no command to open the console. `azml --demo` opens it on a built-in simulated estate.",
+        epilog="Run with no command to open the console. `azml --demo` opens it on a built-in simulated estate.\n\n"
+        + describe_exit_codes()
+        + "\n  azml query adds 5 (invalid KQL); azml check speaks the monitoring convention (0-3).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"azml-console {__version__}")
@@ -131,7 +134,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run = getattr(args, "run", None)
         if run is not None:
-            return int(run(args))
+            guard = _StdoutGuard(sys.stdout)
+            sys.stdout = guard  # type: ignore[assignment]
+            try:
+                code = int(run(args))
+            except OSError as e:
+                if e is not guard.failure:  # not about stdout: a real bug, keep its traceback
+                    raise
+                return _stdout_error(e, args)
+            finally:
+                sys.stdout = guard.inner
+            return _flushed(code, args)
         if args.demo:
             from .demo import run_demo
 
@@ -141,6 +154,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_console(args.profile, read_only=args.read_only)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+
+
+def _flushed(code: int, args: argparse.Namespace) -> int:
+    """Flush stdout now, so a full device (`> /dev/full`) is a message and an exit code of its own, not a
+    traceback at interpreter exit and not 1 (which reads as "partial")."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as e:
+        return _stdout_error(e, args)
+    return code
+
+
+class _StdoutGuard:
+    """stdout for a command, remembering the error a write raised, so main() can tell a full device on
+    stdout (a message and an exit code) from any other OSError (a bug: its traceback stays)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.failure: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self.inner.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            self.failure = e
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.inner.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            self.failure = e
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _stdout_error(e: OSError, args: argparse.Namespace) -> int:
+    from services.outfile import silence_stdout, stdout_failure
+
+    silence_stdout()
+    print(f"azml: {stdout_failure(e)}", file=sys.stderr)
+    # `azml check` keeps the monitoring convention: anything it cannot deliver is UNKNOWN
+    return 3 if getattr(args, "command", None) == "check" else ExitCode.WRITE
 
 
 if __name__ == "__main__":

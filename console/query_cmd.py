@@ -7,7 +7,8 @@ The Log Analytics workspace is found from the Azure ML workspace's diagnostic se
 
 Exit codes: 0 rows printed; 1 partial result (rows printed, Azure's partial error on stderr); 2 usage (bad
 arguments, unknown workspace, no Log Analytics workspace found); 3 authentication; 4 unreachable;
-5 the query was refused (syntax or semantic error: Azure's message, line and position on stderr).
+5 the query was refused (syntax or semantic error: Azure's message, line and position on stderr);
+6 the output could not be written (standard output on a full device).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ KQL_ERROR = 5  # the query was refused by Log Analytics (documented above and in
 _EPILOG = (
     "exit codes: 0 rows printed; 1 partial result (rows printed, the partial error on stderr); 2 usage, "
     "unknown workspace or no Log Analytics workspace; 3 authentication; 4 unreachable; "
-    "5 invalid query (Azure's message with its line and position on stderr)"
+    "5 invalid query (Azure's message with its line and position on stderr); "
+    "6 the output could not be written (e.g. standard output on a full device)"
 )
 
 
@@ -215,8 +217,13 @@ def _run(args: argparse.Namespace, source: Any, kql: str, span: dt.timedelta) ->
         format_csv(result, buf)
     else:
         format_table(result, buf)
-    sys.stdout.write(buf.getvalue())
-    sys.stdout.flush()
+    from services.outfile import OutputError, write_stdout
+
+    try:
+        write_stdout(buf.getvalue())
+    except OutputError as e:
+        print(f"azml query: {e}", file=sys.stderr)
+        return ExitCode.WRITE
     if result.partial_error is not None:
         print(f"azml query: partial result: {result.partial_error.message}", file=sys.stderr)
         return ExitCode.PARTIAL
