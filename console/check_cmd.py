@@ -109,13 +109,13 @@ def config_path() -> str:
 
 def profile_thresholds(profile: str | None, path: str | None = None) -> tuple[dict[str, Any], str]:
     """The ``[profiles.NAME.checks]`` table of ``profile`` (or of the file's default_profile)."""
-    import tomllib
+    from .config_io import load_toml
 
     path = path or config_path()
-    if not os.path.exists(path):
+    try:
+        data = load_toml(path)  # the config's limits: size, regular file, nesting
+    except FileNotFoundError:
         return {}, path
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
     name = profile or data.get("default_profile")
     profiles = data.get("profiles")
     if not name or not isinstance(profiles, Mapping):
@@ -128,10 +128,9 @@ def profile_thresholds(profile: str | None, path: str | None = None) -> tuple[di
 
 
 def thresholds_file(path: str) -> dict[str, Any]:
-    import tomllib
+    from .config_io import load_toml
 
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
+    data = load_toml(path)
     table = data.get("checks", data)
     if not isinstance(table, Mapping):
         raise ValueError(f"{path}: [checks] must be a table")
@@ -140,6 +139,7 @@ def thresholds_file(path: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from .check import CHECKS, ThresholdError, Thresholds, run_checks
+    from .config_io import UnreadableConfig
     from .snapshot import SnapshotUsageError, estate_clock
 
     def fail(message: str) -> int:
@@ -161,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
             thresholds = thresholds.merged(thresholds_file(args.thresholds), args.thresholds)
         flags = {k[2:]: v for k, v in vars(args).items() if k.startswith("t_") and v is not None}
         thresholds = thresholds.merged(flags, "flags")
+    except UnreadableConfig as e:
+        return fail(str(e))
     except (ThresholdError, ValueError, OSError) as e:  # tomllib.TOMLDecodeError is a ValueError
         return fail(str(e))
 

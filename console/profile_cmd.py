@@ -81,6 +81,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rm.add_argument("name")
     rm.set_defaults(run=cmd_remove)
 
+    from .profile_doctor import register as register_doctor
+
+    register_doctor(psub)
+
     test = psub.add_parser(
         "test", parents=[common], help="sign in and list the subscriptions and workspaces the profile can see"
     )
@@ -198,7 +202,8 @@ def _store_for_add(profile: Profile, interactive: bool) -> SecretSource:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from .config import ConfigError, check_profile, load_config, save_profile
+    from .config import ConfigError, check_profile, load_config
+    from .config_io import config_lock
     from .keyring_store import SecretStoreUnavailable, WrongPassphrase
     from .source import SourceError
 
@@ -252,19 +257,16 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         if secrets:
             store = _store_for_add(profile, interactive)
-            for ref, value in secrets.items():
-                store.set_secret(ref, value)  # type: ignore[attr-defined]
     except (SecretStoreUnavailable, WrongPassphrase, SourceError, ValueError) as e:
         _err(f"the secret was not stored and the profile was not added.\n{e}")
         return ExitCode.AUTH
     old = existing.profiles.get(profile.name)
-    try:
-        save_profile(profile, make_default=args.default)
-    except (ConfigError, OSError) as e:
-        for ref in secrets:
-            _forget(store, ref)
-        _err(f"the profile was not saved: {e}")
-        return ExitCode.USAGE
+    # The secret and the profile are one step: under the config lock (no other writer, no `profile doctor
+    # --fix` in between), and a profile write that fails for any reason takes the new secret back out.
+    with config_lock(existing.path):
+        code = _store_then_save(profile, store, secrets, old, make_default=args.default, replace=args.force)
+    if code != ExitCode.OK:
+        return code
     if old is not None:
         for ref in set(old.secret_refs()) - set(profile.secret_refs()):
             _forget(_quiet_store(old), ref)
@@ -272,6 +274,65 @@ def cmd_add(args: argparse.Namespace) -> int:
     stored = f"; {len(secrets)} secret(s) stored by reference{where}" if secrets else ""
     print(f"Profile '{profile.name}' saved to {existing.path}{stored}. Try: azml profile test {profile.name}")
     return ExitCode.OK
+
+
+def _store_then_save(
+    profile: Profile,
+    store: SecretSource | None,
+    secrets: dict[str, str],
+    old: Profile | None,
+    *,
+    make_default: bool,
+    replace: bool,
+) -> int:
+    from .config import ConfigError, ProfileExists, save_profile
+    from .keyring_store import SecretStoreUnavailable, WrongPassphrase
+    from .source import SourceError
+
+    previous: dict[str, str | None] = {}  # what a replaced profile's same-named secrets held before
+    stored: list[str] = []
+    try:
+        try:
+            for ref, value in secrets.items():
+                if old is not None and ref in old.secret_refs() and store.has_secret(ref):  # type: ignore[union-attr]
+                    previous[ref] = store.get_secret(ref)  # type: ignore[union-attr]
+                store.set_secret(ref, value)  # type: ignore[union-attr]
+                stored.append(ref)
+        except (SecretStoreUnavailable, WrongPassphrase, SourceError, ValueError) as e:
+            _err(f"the secret was not stored and the profile was not added.\n{e}")
+            raise _Undo(ExitCode.AUTH) from None
+        try:
+            save_profile(profile, make_default=make_default, replace=replace)
+        except ProfileExists as e:
+            _err(str(e))
+            raise _Undo(ExitCode.USAGE) from None
+        except (ConfigError, OSError) as e:
+            _err(f"the profile was not saved: {e}")
+            raise _Undo(ExitCode.USAGE) from None
+    except BaseException as e:  # ctrl+c, a crash: never leave a secret with no profile
+        for ref in stored:
+            before = previous.get(ref)
+            if before is not None:
+                _restore(store, ref, before)
+            else:
+                _forget(store, ref)
+        if isinstance(e, _Undo):
+            return e.code
+        raise
+    return ExitCode.OK
+
+
+class _Undo(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _restore(store: SecretSource | None, ref: str, value: str) -> None:
+    try:
+        store.set_secret(ref, value)  # type: ignore[union-attr]
+    except Exception:
+        pass
 
 
 def _quiet_store(profile: Profile) -> SecretSource | None:
