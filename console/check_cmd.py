@@ -55,16 +55,6 @@ def _usage_error(parser: argparse.ArgumentParser) -> Any:
     return error
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number >= 0")
-    return value
-
-
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "check",
@@ -81,10 +71,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--skip", metavar="LIST", help="skip these checks, comma-separated")
     p.add_argument("--thresholds", metavar="FILE", help="a TOML file with a [checks] table")
     p.add_argument("--format", "-f", choices=("text", "json"), default="text", help="output format (default text)")
+    from .thresholds import SPECS, flag_type
+
     group = p.add_argument_group("thresholds")
     for name, text in _FLAG_HELP.items():
+        help_text = f"{text}; {SPECS[name].range_text()}"
         group.add_argument(
-            "--" + name.replace("_", "-"), dest="t_" + name, type=_number, metavar="N", default=None, help=text
+            "--" + name.replace("_", "-"),
+            dest="t_" + name,
+            type=flag_type(name),
+            metavar="N",
+            default=None,
+            help=help_text,
         )
     p.set_defaults(run=run)
 

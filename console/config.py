@@ -349,11 +349,13 @@ def _check_value(chk: _Checker, k: tuple[str, ...], key: str, value: Any) -> str
     if key == "checks":
         if not isinstance(value, dict):
             return "must be a table of threshold = number (see azml check --help)"
-        for name, v in value.items():
-            if not re.match(r"^[a-z][a-z0-9_]*$", name):
-                chk.fail((*k, name), "threshold names are lower_case_with_underscores")
-            elif isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-                chk.fail((*k, name), "must be a number >= 0")
+        from .thresholds import SPECS, canonical, unknown_rule, value_rule
+
+        for name, v in value.items():  # the same schema `azml check` applies (console.thresholds)
+            if canonical(name) not in SPECS:
+                chk.fail((*k, name), unknown_rule())
+            elif rule := value_rule(name, v):
+                chk.fail((*k, name), rule)
         return None
     return f"no rule for {key}"  # pragma: no cover - every known key has a rule
 

@@ -30,6 +30,8 @@ CLOUD_CHOICES = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud", "custom")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    from .cli import finite_number
+
     profile = sub.add_parser("profile", help="add, list, show, remove and test profiles")
     psub = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
 
@@ -62,7 +64,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--default-workspace", metavar="NAME")
     add.add_argument("--read-only", action="store_true", help="refuse every mutating action with this profile")
     add.add_argument("--production", action="store_true", help="mark as production (stronger confirmations)")
-    add.add_argument("--refresh-interval", type=float, metavar="SECONDS", help="auto-refresh (0 = off)")
+    add.add_argument(
+        "--refresh-interval",
+        type=finite_number(0, 3600, " seconds"),
+        metavar="SECONDS",
+        help="auto-refresh: 0 (off) or 2..3600 seconds",
+    )
     add.add_argument("--theme")
     add.add_argument("--default", action="store_true", help="make it the default profile")
     add.add_argument("--force", action="store_true", help="replace a profile of the same name")

@@ -26,6 +26,7 @@ from .exitcodes import ExitCode
 if TYPE_CHECKING:
     from services.models import LogsResult, QueryError
 
+MAX_TIMESPAN = dt.timedelta(days=4383)  # Log Analytics keeps data 12 years at most
 KQL_ERROR = 5  # the query was refused by Log Analytics (documented above and in --help)
 
 _EPILOG = (
@@ -160,7 +161,11 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     try:
         span = monitor.parse_timespan(args.timespan)
-    except ValueError as e:
+        if not dt.timedelta(seconds=1) <= span <= MAX_TIMESPAN:
+            raise ValueError(f"{args.timespan!r} must be between 1s and {MAX_TIMESPAN.days}d")
+    except (ValueError, OverflowError) as e:
+        if isinstance(e, OverflowError):
+            e = ValueError(f"{args.timespan!r} must be between 1s and {MAX_TIMESPAN.days}d")
         print(f"azml query: --timespan: {e}", file=sys.stderr)
         return ExitCode.USAGE
     from .source import SourceError, open_source
