@@ -106,7 +106,8 @@ def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
         default=argparse.SUPPRESS if for_subcommand else [],
         type=key_value,
         metavar="KEY=VALUE",
-        help="emulator setting for --demo (seed, scale, latency_ms, frozen, faults); repeatable; "
+        help="emulator setting for --demo (seed, scale, port, latency_ms, frozen, lro_seconds, faults, log_volume, "
+        "max_result_rows, partial_tables; others are refused); repeatable; "
         "faults=FAULTS injects failures, e.g. faults=rate=0.3 (syntax: azml emulator serve --help)",
     )
     source.add_argument(
@@ -147,6 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(words)
     if args.demo_option and not args.demo:
         parser.error("--demo-option needs --demo")
+    if args.demo_option:
+        from .demo import check_options
+
+        try:
+            check_options(dict(args.demo_option))
+        except ValueError as e:  # before the emulator, the app or any request starts
+            print(f"azml: --demo-option: {e}", file=sys.stderr)
+            return 3 if getattr(args, "command", None) == "check" else ExitCode.USAGE
     try:
         run = getattr(args, "run", None)
         if run is not None:

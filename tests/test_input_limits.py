@@ -134,3 +134,24 @@ def test_config_check_and_azml_check_accept_the_same_thresholds(
 
     values, path = profile_thresholds("p")
     assert Thresholds().merged(values, path).quota_warn_percent == 70.0
+
+
+@pytest.mark.parametrize("argv", [["--demo"], ["snapshot", "--demo", "workspaces"], ["query", "--demo", "print 1"]])
+def test_an_unknown_demo_option_is_refused_by_name_before_anything_starts(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.demo
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the emulator was started")
+
+    monkeypatch.setattr(console.demo.DemoBackend, "connect", never)
+    assert main([*argv, "--demo-option", "fault=rate=0.3"]) == 2
+    err = capsys.readouterr().err
+    assert "emulator option 'fault' is unknown" in err
+    assert "known: seed, scale, port, latency_ms, frozen, lro_seconds, faults" in err
+
+
+def test_an_unknown_demo_option_in_check_is_unknown_not_critical(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--demo", "--demo-option", "fualts=rate=1"]) == 3
+    assert "emulator option 'fualts' is unknown" in capsys.readouterr().err
