@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     except SourceError as e:
         return fail(str(e))
     except Exception as e:
-        from services.errors import describe
+        from .source import describe_error as describe
 
         return fail(describe(e))
     try:

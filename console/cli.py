@@ -142,7 +142,19 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_sdk_logs() -> None:
+    """The SDKs log failures at WARNING (azure-identity: "AzureCliCredential.get_token failed: ..."); with no
+    handler anywhere Python's last-resort handler prints them on stderr, before and beside azml's own message.
+    A do-nothing handler on the root logger ends that; a handler someone adds on purpose still gets them."""
+    import logging
+
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_sdk_logs()
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(words)
     args = parser.parse_args(words)

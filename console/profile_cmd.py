@@ -239,6 +239,11 @@ def cmd_add(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     profile = _profile_from_args(args)
     problems = check_profile(profile)
+    if profile.certificate:
+        from .credentials import certificate_problem
+
+        if problem := certificate_problem(profile.certificate):
+            problems.append(f"certificate: {problem}")
     if problems:
         _err(f"profile '{profile.name}' is not valid:\n" + "\n".join(f"  {p}" for p in problems))
         return ExitCode.USAGE
@@ -507,8 +512,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         _err(str(e))
         return ExitCode.AUTH
     try:
-        from services.errors import describe
         from services.workspaces import list_subscriptions, list_workspaces
+
+        from .source import describe_error as describe
 
         session = source.session
         try:
@@ -552,41 +558,68 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
+    """Sign in, then prove it: the token's tenant must be the profile's, and Azure Resource Manager must accept
+    the token (a local credential, or a token from the wrong tenant, is not "signed in")."""
+    from services.workspaces import list_subscriptions
+
     from .credentials import INTERACTIVE, cache_note, encrypted_cache_available, save_record, stderr_prompt
-    from .profiles import ask_passphrase, cloud_for, credential_for, resolve
-    from .source import SourceError
+    from .profiles import ask_passphrase, open_profile, resolve
+    from .source import SourceError, describe_error
 
     try:
         profile = resolve(getattr(args, "profile", None))
         if profile is None:
             print("The demo profile needs no sign-in.")
             return ExitCode.OK
-        cloud = cloud_for(profile)
-        credential = credential_for(
-            profile, cloud, device_code_prompt=stderr_prompt, passphrase=ask_passphrase(profile)
-        )
+        source = open_profile(profile, device_code_prompt=stderr_prompt, passphrase=ask_passphrase(profile))
     except SourceError as e:
         _err(str(e))
         return ExitCode.AUTH
-    from services.errors import describe
-
+    session = source.session
+    credential, cloud = session.credential, session.cloud
+    who = f"with {profile.auth}"
     try:
+        record = None
         if profile.auth in INTERACTIVE and encrypted_cache_available():
             record = credential.authenticate(scopes=[cloud.arm_scope])
-            save_record(profile.name, record)
-            print(f"Signed in to profile '{profile.name}' as {record.username} ({cache_note()}).")
-            return ExitCode.OK
-        credential.get_token(cloud.arm_scope)
+            who = f"as {record.username}"
+        token = credential.get_token(cloud.arm_scope).token
+        wrong = _wrong_tenant(profile.tenant, token)
+        if wrong:
+            _err(f"sign-in failed for profile '{profile.name}': {wrong}")
+            return ExitCode.AUTH
+        subscriptions = list_subscriptions(session)  # Azure's word that the token is good
     except Exception as e:
-        _err(f"sign-in failed for profile '{profile.name}': {describe(e)}")
+        _err(f"sign-in failed for profile '{profile.name}': {describe_error(e, hint=False)}")
         return _exit_for(e)
     finally:
-        close = getattr(credential, "close", None)
-        if callable(close):
-            close()
-    note = f" ({cache_note()})" if profile.auth in INTERACTIVE else ""
-    print(f"Signed in to profile '{profile.name}' with {profile.auth}{note}.")
+        source.close()
+    if record is not None:
+        save_record(profile.name, record)
+    note = f"; {cache_note()}" if profile.auth in INTERACTIVE else ""
+    seen = f"{len(subscriptions)} subscription(s) visible"
+    print(f"Signed in to profile '{profile.name}' {who} ({seen}{note}).")
     return ExitCode.OK
+
+
+def _wrong_tenant(tenant: str, token: str) -> str:
+    """Why the token does not belong to the profile's tenant (a GUID), or "" (also when it cannot tell)."""
+    import base64
+    import json
+
+    from .config import GUID_RE
+
+    if not tenant or not GUID_RE.match(tenant):
+        return ""  # a domain name: Azure checks it when the token is used
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        tid = str(claims.get("tid", "")) if isinstance(claims, dict) else ""
+    except (IndexError, ValueError):
+        return ""
+    if tid and tid.lower() != tenant.lower():
+        return f"the token is for tenant {tid}, not the profile's tenant {tenant}"
+    return ""
 
 
 # -- config --------------------------------------------------------------------------------------
