@@ -336,13 +336,23 @@ def _check_value(chk: _Checker, k: tuple[str, ...], key: str, value: Any) -> str
             return f"must be 0 (off) or between {MIN_REFRESH_S:g} and {MAX_REFRESH_S:g} seconds"
         return None
     if key == "theme":
-        return None if _is_str(value) and THEME_RE.match(value) else "must be a theme name such as textual-dark"
+        from .installed import THEMES
+
+        if not _is_str(value) or not THEME_RE.match(value):
+            return "must be a theme name such as textual-dark"
+        return None if value in THEMES else f"unknown theme (installed: {', '.join(THEMES)})"
     if key == "keymap":
+        from .installed import KEY_IDS, closest_key_id
+
         if not isinstance(value, dict):
             return "must be a table of binding id = keys (e.g. 'app.quit' = \"ctrl+q\")"
         for bid, keys in value.items():
             if not BINDING_ID_RE.match(bid):
                 chk.fail((*k, bid), "binding ids look like screen.action (e.g. app.quit)")
+            elif bid not in KEY_IDS:
+                near = closest_key_id(bid)
+                hint = f"did you mean {near}?" if near else "no key of the console has it; e.g. app.quit, list.refresh"
+                chk.fail((*k, bid), f"unknown key id ({hint})")
             elif not _is_str(keys) or not KEYS_RE.match(keys):
                 chk.fail((*k, bid), "must be a key or comma-separated keys (e.g. ctrl+q or q,ctrl+q)")
         return None
