@@ -581,7 +581,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     try:
         record = None
         if profile.auth in INTERACTIVE and encrypted_cache_available():
-            record = credential.authenticate(scopes=[cloud.arm_scope])
+            record = credential.authenticate(scopes=[cloud.arm_scope])  # type: ignore[attr-defined]
             who = f"as {record.username}"
         token = credential.get_token(cloud.arm_scope).token
         wrong = _wrong_tenant(profile.tenant, token)
