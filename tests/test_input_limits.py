@@ -136,7 +136,7 @@ def test_config_check_and_azml_check_accept_the_same_thresholds(
     assert Thresholds().merged(values, path).quota_warn_percent == 70.0
 
 
-@pytest.mark.parametrize("argv", [["--demo"], ["snapshot", "--demo", "workspaces"], ["query", "--demo", "print 1"]])
+@pytest.mark.parametrize("argv", [["snapshot", "--demo", "workspaces"], ["query", "--demo", "print 1"]])
 def test_an_unknown_demo_option_is_refused_by_name_before_anything_starts(
     argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
