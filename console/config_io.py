@@ -157,7 +157,7 @@ def config_lock(path: Path) -> Iterator[None]:
     """Hold the config's exclusive lock (re-entrant within this process) for a whole read-modify-write."""
     import fcntl
 
-    key = str(path.resolve() if path.parent.exists() else path)
+    key = os.path.abspath(path)  # the same string before and after the folder exists (no resolve())
     with _held_lock:
         if _held.get(key):
             _held[key] += 1

@@ -75,7 +75,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                         )
             for ref in orphans:
                 if args.fix:
-                    store.delete_secret(ref)
+                    try:
+                        store.delete_secret(ref)
+                    except SecretStoreUnavailable as e:
+                        _err(f"{label}: could not remove '{ref}'.\n{e}")
+                        code = ExitCode.AUTH
+                        continue
                     print(f"{label}: removed orphaned secret '{ref}' (no profile names it)")
                 else:
                     print(f"{label}: orphaned secret '{ref}' (no profile names it)")

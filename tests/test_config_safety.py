@@ -139,3 +139,19 @@ def test_nesting_depth_ignores_brackets_in_strings_and_comments() -> None:
 
     text = 'a = "[[[[" # [[[[\nb = \'{{{{\'\nc = """\n[[[[\n"""\nd = [[1], [2]]\n'
     assert nesting_depth(text) == (2, 6)
+
+
+def test_profile_add_through_a_symlinked_relative_config_dir_does_not_lock_itself_out(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    for folder in ("link/cfg", "fresh"):  # a symlinked folder; a relative one that does not exist yet
+        proc = subprocess.run(
+            [sys.executable, "-m", "console.cli", "profile", "add", "p", "--auth", "azure-cli"],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
+            env={**os.environ, "AZML_CONFIG_DIR": folder, "PYTHONPATH": str(ROOT)},
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
