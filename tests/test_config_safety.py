@@ -155,3 +155,29 @@ def test_profile_add_through_a_symlinked_relative_config_dir_does_not_lock_itsel
             timeout=60,
         )
         assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.timeout(300)
+def test_concurrent_adds_and_removes_lose_nothing(config_home: Path) -> None:
+    from console.config import Profile, save_profile
+
+    for i in range(4):
+        save_profile(Profile(name=f"old{i}"))
+    env = {**os.environ, "AZML_CONFIG_DIR": str(config_home)}
+    argvs = [["profile", "add", f"new{i}", "--auth", "azure-cli"] for i in range(4)]
+    argvs += [["profile", "remove", f"old{i}"] for i in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "console.cli", *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+        for argv in argvs
+    ]
+    errors = [p.communicate(timeout=240)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errors
+    assert sorted(load_config().profiles) == [f"new{i}" for i in range(4)]
