@@ -166,8 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             check_options(dict(args.demo_option))
         except ValueError as e:  # before the emulator, the app or any request starts
+            if getattr(args, "command", None) == "check":  # the monitoring convention: UNKNOWN, on stdout
+                print(f"AZML UNKNOWN - --demo-option: {e}")
+                return 3
             print(f"azml: --demo-option: {e}", file=sys.stderr)
-            return 3 if getattr(args, "command", None) == "check" else ExitCode.USAGE
+            return ExitCode.USAGE
     try:
         run = getattr(args, "run", None)
         if run is not None:

@@ -154,4 +154,4 @@ def test_an_unknown_demo_option_is_refused_by_name_before_anything_starts(
 
 def test_an_unknown_demo_option_in_check_is_unknown_not_critical(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--demo", "--demo-option", "fualts=rate=1"]) == 3
-    assert "emulator option 'fualts' is unknown" in capsys.readouterr().err
+    assert "AZML UNKNOWN - --demo-option: emulator option 'fualts' is unknown" in capsys.readouterr().out
