@@ -28,6 +28,7 @@ from services.models.jobs import Job, JobFilter
 from services.session import Session
 
 from .snapshot import METRICS_WINDOW, Snapshot, SnapshotRequest, collect_snapshot, error_row, iso_utc
+from .thresholds import SPECS, canonical, value_rule
 
 FAILED_JOBS_LIMIT = 1000  # per workspace: enough to count, never an unbounded walk
 
@@ -75,26 +76,20 @@ class Thresholds:
         return list(dataclasses.fields(cls))
 
     def merged(self, values: Mapping[str, Any], origin: str) -> Thresholds:
-        """These thresholds with ``values`` applied (keys may use - or _); unknown keys are refused by name."""
-        known = {f.name: f for f in self.fields()}
+        """These thresholds with ``values`` applied (keys may use - or _); unknown keys and values out of
+        range are refused by name, with the same rules as `azml config check` (console.thresholds)."""
         changes: dict[str, Any] = {}
         for raw_key, value in values.items():
-            key = str(raw_key).strip().lower().replace("-", "_")
-            f = known.get(key)
-            if f is None:
-                raise ThresholdError(f"{origin}: unknown threshold {raw_key!r} (known: {', '.join(sorted(known))})")
+            key = canonical(raw_key)
+            if key not in SPECS:
+                raise ThresholdError(f"{origin}: unknown threshold {raw_key!r} (known: {', '.join(SPECS)})")
             if value is None:
                 changes[key] = None
                 continue
-            try:
-                number = float(value) if not isinstance(value, bool) else float("nan")
-            except (TypeError, ValueError):
-                raise ThresholdError(f"{origin}: {raw_key} must be a number, not {value!r}") from None
-            if number != number or number < 0:
-                raise ThresholdError(f"{origin}: {raw_key} must be a number >= 0, not {value!r}")
-            if key.endswith(("_warn", "_crit")) and not number.is_integer():
-                raise ThresholdError(f"{origin}: {raw_key} is a count and must be a whole number, not {value!r}")
-            changes[key] = int(number) if key.endswith(("_warn", "_crit")) else number
+            rule = value_rule(key, value)
+            if rule:
+                raise ThresholdError(f"{origin}: {raw_key} {rule}, not {value!r}")
+            changes[key] = int(value) if SPECS[key].whole else float(value)
         return dataclasses.replace(self, **changes)
 
 

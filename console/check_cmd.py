@@ -15,7 +15,7 @@ EPILOG = """exit codes (the monitoring plugin convention):
     1  WARNING   a warning threshold was reached
     2  CRITICAL  a critical threshold was reached
     3  UNKNOWN   a check could not be evaluated (a workspace or its Log Analytics failed to answer,
-                 bad thresholds or settings)
+                 bad thresholds or settings, or the report could not be written)
   CRITICAL outranks WARNING, which outranks UNKNOWN.
 
 thresholds: defaults < the profile's [profiles.NAME.checks] table in the config file < --thresholds FILE
@@ -55,16 +55,6 @@ def _usage_error(parser: argparse.ArgumentParser) -> Any:
     return error
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number >= 0")
-    return value
-
-
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "check",
@@ -81,10 +71,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--skip", metavar="LIST", help="skip these checks, comma-separated")
     p.add_argument("--thresholds", metavar="FILE", help="a TOML file with a [checks] table")
     p.add_argument("--format", "-f", choices=("text", "json"), default="text", help="output format (default text)")
+    from .thresholds import SPECS, flag_type
+
     group = p.add_argument_group("thresholds")
     for name, text in _FLAG_HELP.items():
+        help_text = f"{text}; {SPECS[name].range_text()}"
         group.add_argument(
-            "--" + name.replace("_", "-"), dest="t_" + name, type=_number, metavar="N", default=None, help=text
+            "--" + name.replace("_", "-"),
+            dest="t_" + name,
+            type=flag_type(name),
+            metavar="N",
+            default=None,
+            help=help_text,
         )
     p.set_defaults(run=run)
 
@@ -109,13 +107,13 @@ def config_path() -> str:
 
 def profile_thresholds(profile: str | None, path: str | None = None) -> tuple[dict[str, Any], str]:
     """The ``[profiles.NAME.checks]`` table of ``profile`` (or of the file's default_profile)."""
-    import tomllib
+    from .config_io import load_toml
 
     path = path or config_path()
-    if not os.path.exists(path):
+    try:
+        data = load_toml(path)  # the config's limits: size, regular file, nesting
+    except FileNotFoundError:
         return {}, path
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
     name = profile or data.get("default_profile")
     profiles = data.get("profiles")
     if not name or not isinstance(profiles, Mapping):
@@ -128,10 +126,9 @@ def profile_thresholds(profile: str | None, path: str | None = None) -> tuple[di
 
 
 def thresholds_file(path: str) -> dict[str, Any]:
-    import tomllib
+    from .config_io import load_toml
 
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
+    data = load_toml(path)
     table = data.get("checks", data)
     if not isinstance(table, Mapping):
         raise ValueError(f"{path}: [checks] must be a table")
@@ -140,6 +137,7 @@ def thresholds_file(path: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from .check import CHECKS, ThresholdError, Thresholds, run_checks
+    from .config_io import UnreadableConfig
     from .snapshot import SnapshotUsageError, estate_clock
 
     def fail(message: str) -> int:
@@ -161,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
             thresholds = thresholds.merged(thresholds_file(args.thresholds), args.thresholds)
         flags = {k[2:]: v for k, v in vars(args).items() if k.startswith("t_") and v is not None}
         thresholds = thresholds.merged(flags, "flags")
+    except UnreadableConfig as e:
+        return fail(str(e))
     except (ThresholdError, ValueError, OSError) as e:  # tomllib.TOMLDecodeError is a ValueError
         return fail(str(e))
 
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     except SourceError as e:
         return fail(str(e))
     except Exception as e:
-        from services.errors import describe
+        from .source import describe_error as describe
 
         return fail(describe(e))
     try:
@@ -189,6 +189,11 @@ def run(args: argparse.Namespace) -> int:
             return fail(str(e))
     finally:
         source.close()
-    sys.stdout.write(report.json() if args.format == "json" else report.text())
-    sys.stdout.flush()
+    from services.outfile import OutputError, write_stdout
+
+    try:
+        write_stdout(report.json() if args.format == "json" else report.text())
+    except OutputError as e:
+        print(f"azml check: {e}", file=sys.stderr)
+        return UNKNOWN  # the monitoring convention has no code of its own for this
     return int(report.status)

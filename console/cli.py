@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__
-from .exitcodes import ExitCode
+from .exitcodes import ExitCode, describe_exit_codes
 
 # Modules that register subcommands, by the command names each adds.
 COMMAND_MODULES = {
@@ -74,6 +75,21 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def finite_number(low: float, high: float, what: str = "") -> Callable[[str], float]:
+    """An argparse type for a finite number in low..high (inf, nan and huge values are usage errors)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number in {low:g}..{high:g}{what}")
+        return value
+
+    return parse
+
+
 def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
     """Where the console's data comes from: shared by the TUI and the headless commands.
 
@@ -90,7 +106,8 @@ def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
         default=argparse.SUPPRESS if for_subcommand else [],
         type=key_value,
         metavar="KEY=VALUE",
-        help="emulator setting for --demo (seed, scale, latency_ms, frozen, faults); repeatable; "
+        help="emulator setting for --demo (seed, scale, port, latency_ms, frozen, lro_seconds, faults, log_volume, "
+        "max_result_rows, partial_tables; others are refused); repeatable; "
         "faults=FAULTS injects failures, e.g. faults=rate=0.3 (syntax: azml emulator serve --help)",
     )
     source.add_argument(
@@ -106,7 +123,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="azml",
         description="A terminal operations console for Azure Machine Learning.",
-        epilog="Run with no command to open the console. `azml --demo` opens it on a built-in simulated estate.",
+        epilog="Run with no command to open the console. `azml --demo` opens it on a built-in simulated estate.\n\n"
+        + describe_exit_codes()
+        + "\n  azml query adds 5 (invalid KQL); azml check speaks the monitoring convention (0-3).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"azml-console {__version__}")
@@ -122,16 +142,49 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_sdk_logs() -> None:
+    """The SDKs log failures at WARNING (azure-identity: "AzureCliCredential.get_token failed: ..."); with no
+    handler anywhere Python's last-resort handler prints them on stderr, before and beside azml's own message.
+    A do-nothing handler on the root logger ends that; a handler someone adds on purpose still gets them."""
+    import logging
+
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_sdk_logs()
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(words)
     args = parser.parse_args(words)
     if args.demo_option and not args.demo:
         parser.error("--demo-option needs --demo")
+    if args.demo_option:
+        from .demo import check_options
+
+        try:
+            check_options(dict(args.demo_option))
+        except ValueError as e:  # before the emulator, the app or any request starts
+            if getattr(args, "command", None) == "check":  # the monitoring convention: UNKNOWN, on stdout
+                print(f"AZML UNKNOWN - --demo-option: {e}")
+                return 3
+            print(f"azml: --demo-option: {e}", file=sys.stderr)
+            return ExitCode.USAGE
     try:
         run = getattr(args, "run", None)
         if run is not None:
-            return int(run(args))
+            guard = _StdoutGuard(sys.stdout)
+            sys.stdout = guard  # type: ignore[assignment]
+            try:
+                code = int(run(args))
+            except OSError as e:
+                if e is not guard.failure:  # not about stdout: a real bug, keep its traceback
+                    raise
+                return _stdout_error(e, args)
+            finally:
+                sys.stdout = guard.inner
+            return _flushed(code, args)
         if args.demo:
             from .demo import run_demo
 
@@ -141,6 +194,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_console(args.profile, read_only=args.read_only)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+
+
+def _flushed(code: int, args: argparse.Namespace) -> int:
+    """Flush stdout now, so a full device (`> /dev/full`) is a message and an exit code of its own, not a
+    traceback at interpreter exit and not 1 (which reads as "partial")."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as e:
+        return _stdout_error(e, args)
+    return code
+
+
+class _StdoutGuard:
+    """stdout for a command, remembering the error a write raised, so main() can tell a full device on
+    stdout (a message and an exit code) from any other OSError (a bug: its traceback stays)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.failure: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self.inner.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            self.failure = e
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.inner.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            self.failure = e
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _stdout_error(e: OSError, args: argparse.Namespace) -> int:
+    from services.outfile import silence_stdout, stdout_failure
+
+    silence_stdout()
+    print(f"azml: {stdout_failure(e)}", file=sys.stderr)
+    # `azml check` keeps the monitoring convention: anything it cannot deliver is UNKNOWN
+    return 3 if getattr(args, "command", None) == "check" else ExitCode.WRITE
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .config_io import UnreadableConfig, config_lock, depth_rule, read_limited, write_atomic
+
 CONFIG_ENV = "AZML_CONFIG_DIR"
 CONFIG_FILE = "config.toml"
 
@@ -334,24 +336,36 @@ def _check_value(chk: _Checker, k: tuple[str, ...], key: str, value: Any) -> str
             return f"must be 0 (off) or between {MIN_REFRESH_S:g} and {MAX_REFRESH_S:g} seconds"
         return None
     if key == "theme":
-        return None if _is_str(value) and THEME_RE.match(value) else "must be a theme name such as textual-dark"
+        from .installed import THEMES
+
+        if not _is_str(value) or not THEME_RE.match(value):
+            return "must be a theme name such as textual-dark"
+        return None if value in THEMES else f"unknown theme (installed: {', '.join(THEMES)})"
     if key == "keymap":
+        from .installed import KEY_IDS, closest_key_id
+
         if not isinstance(value, dict):
             return "must be a table of binding id = keys (e.g. 'app.quit' = \"ctrl+q\")"
         for bid, keys in value.items():
             if not BINDING_ID_RE.match(bid):
                 chk.fail((*k, bid), "binding ids look like screen.action (e.g. app.quit)")
+            elif bid not in KEY_IDS:
+                near = closest_key_id(bid)
+                hint = f"did you mean {near}?" if near else "no key of the console has it; e.g. app.quit, list.refresh"
+                chk.fail((*k, bid), f"unknown key id ({hint})")
             elif not _is_str(keys) or not KEYS_RE.match(keys):
                 chk.fail((*k, bid), "must be a key or comma-separated keys (e.g. ctrl+q or q,ctrl+q)")
         return None
     if key == "checks":
         if not isinstance(value, dict):
             return "must be a table of threshold = number (see azml check --help)"
-        for name, v in value.items():
-            if not re.match(r"^[a-z][a-z0-9_]*$", name):
-                chk.fail((*k, name), "threshold names are lower_case_with_underscores")
-            elif isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-                chk.fail((*k, name), "must be a number >= 0")
+        from .thresholds import SPECS, canonical, unknown_rule, value_rule
+
+        for name, v in value.items():  # the same schema `azml check` applies (console.thresholds)
+            if canonical(name) not in SPECS:
+                chk.fail((*k, name), unknown_rule())
+            elif rule := value_rule(name, v):
+                chk.fail((*k, name), rule)
         return None
     return f"no rule for {key}"  # pragma: no cover - every known key has a rule
 
@@ -411,8 +425,13 @@ def _cross_check(chk: _Checker, base: tuple[str, ...], name: str, v: dict[str, A
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate a config file's text; raise ConfigError listing every problem found."""
+    broken = depth_rule(text)  # before parsing: tomllib recurses once per level
+    if broken is not None:
+        raise ConfigError([Problem(str(path), broken[1], "", broken[0])])
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # the guard above keeps this from happening; never a traceback if it does
+        raise ConfigError([Problem(str(path), 1, "", "nested too deeply")]) from None
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
         line = int(m.group(1)) if m else 1
@@ -446,45 +465,49 @@ def load_config(path: Path | None = None) -> Config:
     """The config at ``path`` (default: config_path()); an absent file is an empty config."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path)  # bounded, never blocks on a FIFO, refuses devices and deep nesting
     except FileNotFoundError:
         return Config(path=path)
-    except UnicodeDecodeError:
-        raise ConfigError([Problem(str(path), 0, "", "not UTF-8 text")]) from None
-    except OSError as e:
-        raise ConfigError([Problem(str(path), 0, "", f"cannot be read: {e.strerror or e}")]) from None
+    except UnreadableConfig as e:
+        raise ConfigError([Problem(str(path), 0, "", str(e))]) from None
     return parse_config(text, path)
 
 
 # -- writing -------------------------------------------------------------------------------------
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _document(path: Path) -> Any:
     import tomlkit
 
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        return tomlkit.parse(read_limited(path))  # load_config() has just validated it, under the lock
     except FileNotFoundError:
         doc = tomlkit.document()
         doc.add(tomlkit.comment("azml-console profiles. Secrets are never stored here: only keyring references."))
         return doc
 
 
-def save_profile(profile: Profile, *, path: Path | None = None, make_default: bool = False) -> Config:
-    """Add or replace one profile, keeping the rest of the file (comments included); validate the result."""
+class ProfileExists(LookupError):
+    """save_profile(replace=False) found a profile of that name."""
+
+
+def save_profile(
+    profile: Profile, *, path: Path | None = None, make_default: bool = False, replace: bool = True
+) -> Config:
+    """Add or replace one profile, keeping the rest of the file (comments included); validate the result.
+
+    The whole read-modify-write holds the config lock, so concurrent writers lose nothing."""
+    path = path or config_path()
+    with config_lock(path):
+        return _save_locked(profile, path, make_default, replace)
+
+
+def _save_locked(profile: Profile, path: Path, make_default: bool, replace: bool) -> Config:
     import tomlkit
 
-    path = path or config_path()
-    load_config(path)  # refuse to rewrite a file that is already broken
+    current = load_config(path)  # refuse to rewrite a file that is already broken
+    if not replace and profile.name in current.profiles:
+        raise ProfileExists(f"profile '{profile.name}' exists: pass --force to replace it")
     doc = _document(path)
     if "profiles" not in doc:
         doc["profiles"] = tomlkit.table(is_super_table=True)
@@ -501,12 +524,17 @@ def save_profile(profile: Profile, *, path: Path | None = None, make_default: bo
         doc["default_profile"] = profile.name  # tomlkit keeps plain keys above the tables
     text = tomlkit.dumps(doc)
     config = parse_config(text, path)  # never write a file we could not read back
-    _write(path, text)
+    write_atomic(path, text)
     return config
 
 
 def remove_profile(name: str, *, path: Path | None = None) -> Profile:
     path = path or config_path()
+    with config_lock(path):
+        return _remove_locked(name, path)
+
+
+def _remove_locked(name: str, path: Path) -> Profile:
     config = load_config(path)
     if name not in config.profiles:
         raise LookupError(f"no profile named '{name}' in {path}")
@@ -522,7 +550,7 @@ def remove_profile(name: str, *, path: Path | None = None) -> Profile:
 
     text = tomlkit.dumps(doc)
     parse_config(text, path)
-    _write(path, text)
+    write_atomic(path, text)
     return config.profiles[name]
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import stat
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -98,6 +100,36 @@ def save_record(profile: str, record: Any) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(record.serialize())
     return path
+
+
+_PEM_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_PEM_CERT = b"-----BEGIN CERTIFICATE-----"
+
+
+def certificate_problem(path: str) -> str:
+    """Why ``path`` cannot be a service principal's certificate, or "" when it can: a readable PEM file with a
+    private key and a certificate, or a PKCS12 bundle (.pfx / .p12, whose password is checked at sign-in)."""
+    file = Path(path).expanduser()
+    try:
+        with open(file, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return f"{path} is not a regular file"
+            data = f.read(1024 * 1024 + 1)
+    except FileNotFoundError:
+        return f"{path} does not exist"
+    except OSError as e:
+        return f"{path} cannot be read: {e.strerror or e}"
+    if len(data) > 1024 * 1024:
+        return f"{path} is larger than 1 MiB: not a certificate"
+    if b"-----BEGIN" in data:
+        found = {"private key": _PEM_KEY.search(data) is not None, "certificate": _PEM_CERT in data}
+        missing = [what for what, ok in found.items() if not ok]
+        if missing:
+            return f"{path} must hold a PEM private key and certificate; it has no {' and no '.join(missing)}"
+        return ""
+    if file.suffix.lower() in (".pfx", ".p12") and data[:1] == b"\x30":
+        return ""
+    return f"{path} must be a PEM file with a private key and a certificate, or a PKCS12 file (.pfx or .p12)"
 
 
 def stderr_prompt(url: str, code: str, expires_on: datetime) -> None:

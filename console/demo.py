@@ -64,6 +64,13 @@ class DemoBackend:
                 self.emulator = None
 
 
+def check_options(options: dict[str, str]) -> None:
+    """Refuse bad --demo-option keys and values by name (ValueError) before anything starts."""
+    from emulator import EmulatorConfig
+
+    EmulatorConfig.from_options(options)
+
+
 def run_demo(options: dict[str, Any], *, read_only: bool = False) -> int:
     try:
         backend = DemoBackend(options, read_only=read_only)

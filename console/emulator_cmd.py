@@ -38,7 +38,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve_p.add_argument("--port", type=bounded_int(0, 65535), default=0, help="TCP port (default: an ephemeral one)")
-    serve_p.add_argument("--seed", type=int, default=7, help="estate seed (default 7)")
+    serve_p.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=7, help="estate seed (default 7)")
     serve_p.add_argument("--scale", choices=["small", "large"], default="small", help="estate size")
     serve_p.add_argument("--latency-ms", type=bounded_int(0, 120_000), default=0, help="added latency per request")
     serve_p.add_argument(

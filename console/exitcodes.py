@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad arguments or settings (argparse's own code)
     AUTH = 3  # nothing could be read: credentials refused or access denied
     UNREACHABLE = 4  # nothing could be read: Azure (or the emulator) did not answer or failed
+    WRITE = 6  # the output could not be written (missing folder, a directory, disk full); 5 is azml query's
     INTERRUPTED = 130  # ctrl+c (128 + SIGINT)
 
 
@@ -24,6 +25,7 @@ _MEANINGS = {
     ExitCode.USAGE: "usage: bad arguments, unknown area or workspace, unusable profile",
     ExitCode.AUTH: "auth: nothing could be read; credentials refused or access denied",
     ExitCode.UNREACHABLE: "unreachable: nothing could be read; Azure did not answer or failed",
+    ExitCode.WRITE: "write: the output could not be written (no such folder, a directory, disk full)",
     ExitCode.INTERRUPTED: "interrupted (ctrl+c)",
 }
 

@@ -49,6 +49,10 @@ class SecretStoreUnavailable(Exception):
         super().__init__(text)
 
 
+class CannotList(Exception):
+    """The secret store cannot enumerate its entries (only the Secret Service can be searched)."""
+
+
 # keyring backends that are plain text or call getpass() on the terminal (fatal under the TUI)
 _REFUSED_MODULES = ("keyrings.alt", "keyrings.cryptfile")
 
@@ -125,6 +129,31 @@ class KeyringSecrets:
 
     def delete_secret(self, ref: str) -> None:
         self._call("delete_password", ref)
+
+    def list_refs(self) -> list[str]:
+        """Every reference stored under this service (to find secrets whose profile is gone).
+
+        Only the Secret Service can be searched by attribute; other backends raise CannotList."""
+        backend = _check_backend()
+        for b in _backends(backend):
+            if not type(b).__module__.startswith("keyring.backends.SecretService"):
+                continue
+            from contextlib import closing
+
+            try:
+                collection = b.get_preferred_collection()
+                username = b.schemes[b.scheme]["username"]
+                with closing(collection.connection):
+                    found = [
+                        item.get_attributes().get(username, "")
+                        for item in collection.search_items(b._query(self.service))
+                    ]
+            except SecretStoreUnavailable:
+                raise
+            except Exception as e:
+                raise _translate(e) from None
+            return sorted({ref for ref in found if ref})
+        raise CannotList(f"the keyring in use ({type(backend).__name__}) cannot list its entries")
 
     def describe(self) -> str:
         return f"keyring service '{self.service}'"
@@ -205,12 +234,9 @@ class EncryptedFileSecrets:
     def _save(self, data: dict[str, Any]) -> None:
         import json
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, self.path)
+        from .config_io import write_atomic
+
+        write_atomic(self.path, json.dumps(data, indent=1))  # a unique temp name, fsync'd, mode 0600
 
     def get_secret(self, ref: str) -> str:
         data = self._load()
@@ -221,6 +247,9 @@ class EncryptedFileSecrets:
 
     def has_secret(self, ref: str) -> bool:
         return ref in self._load()["items"]
+
+    def list_refs(self) -> list[str]:
+        return sorted(self._load()["items"])
 
     def set_secret(self, ref: str, value: str) -> None:
         if not value:

@@ -30,6 +30,8 @@ CLOUD_CHOICES = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud", "custom")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    from .cli import finite_number
+
     profile = sub.add_parser("profile", help="add, list, show, remove and test profiles")
     psub = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
 
@@ -62,7 +64,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--default-workspace", metavar="NAME")
     add.add_argument("--read-only", action="store_true", help="refuse every mutating action with this profile")
     add.add_argument("--production", action="store_true", help="mark as production (stronger confirmations)")
-    add.add_argument("--refresh-interval", type=float, metavar="SECONDS", help="auto-refresh (0 = off)")
+    add.add_argument(
+        "--refresh-interval",
+        type=finite_number(0, 3600, " seconds"),
+        metavar="SECONDS",
+        help="auto-refresh: 0 (off) or 2..3600 seconds",
+    )
     add.add_argument("--theme")
     add.add_argument("--default", action="store_true", help="make it the default profile")
     add.add_argument("--force", action="store_true", help="replace a profile of the same name")
@@ -80,6 +87,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rm = psub.add_parser("remove", help="remove a profile and its stored secrets")
     rm.add_argument("name")
     rm.set_defaults(run=cmd_remove)
+
+    from .profile_doctor import register as register_doctor
+
+    register_doctor(psub)
 
     test = psub.add_parser(
         "test", parents=[common], help="sign in and list the subscriptions and workspaces the profile can see"
@@ -198,7 +209,8 @@ def _store_for_add(profile: Profile, interactive: bool) -> SecretSource:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from .config import ConfigError, check_profile, load_config, save_profile
+    from .config import ConfigError, check_profile, load_config
+    from .config_io import config_lock
     from .keyring_store import SecretStoreUnavailable, WrongPassphrase
     from .source import SourceError
 
@@ -227,6 +239,11 @@ def cmd_add(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     profile = _profile_from_args(args)
     problems = check_profile(profile)
+    if profile.certificate:
+        from .credentials import certificate_problem
+
+        if problem := certificate_problem(profile.certificate):
+            problems.append(f"certificate: {problem}")
     if problems:
         _err(f"profile '{profile.name}' is not valid:\n" + "\n".join(f"  {p}" for p in problems))
         return ExitCode.USAGE
@@ -252,19 +269,16 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         if secrets:
             store = _store_for_add(profile, interactive)
-            for ref, value in secrets.items():
-                store.set_secret(ref, value)  # type: ignore[attr-defined]
     except (SecretStoreUnavailable, WrongPassphrase, SourceError, ValueError) as e:
         _err(f"the secret was not stored and the profile was not added.\n{e}")
         return ExitCode.AUTH
     old = existing.profiles.get(profile.name)
-    try:
-        save_profile(profile, make_default=args.default)
-    except (ConfigError, OSError) as e:
-        for ref in secrets:
-            _forget(store, ref)
-        _err(f"the profile was not saved: {e}")
-        return ExitCode.USAGE
+    # The secret and the profile are one step: under the config lock (no other writer, no `profile doctor
+    # --fix` in between), and a profile write that fails for any reason takes the new secret back out.
+    with config_lock(existing.path):
+        code = _store_then_save(profile, store, secrets, old, make_default=args.default, replace=args.force)
+    if code != ExitCode.OK:
+        return code
     if old is not None:
         for ref in set(old.secret_refs()) - set(profile.secret_refs()):
             _forget(_quiet_store(old), ref)
@@ -272,6 +286,65 @@ def cmd_add(args: argparse.Namespace) -> int:
     stored = f"; {len(secrets)} secret(s) stored by reference{where}" if secrets else ""
     print(f"Profile '{profile.name}' saved to {existing.path}{stored}. Try: azml profile test {profile.name}")
     return ExitCode.OK
+
+
+def _store_then_save(
+    profile: Profile,
+    store: SecretSource | None,
+    secrets: dict[str, str],
+    old: Profile | None,
+    *,
+    make_default: bool,
+    replace: bool,
+) -> int:
+    from .config import ConfigError, ProfileExists, save_profile
+    from .keyring_store import SecretStoreUnavailable, WrongPassphrase
+    from .source import SourceError
+
+    previous: dict[str, str | None] = {}  # what a replaced profile's same-named secrets held before
+    stored: list[str] = []
+    try:
+        try:
+            for ref, value in secrets.items():
+                if old is not None and ref in old.secret_refs() and store.has_secret(ref):  # type: ignore[union-attr]
+                    previous[ref] = store.get_secret(ref)  # type: ignore[union-attr]
+                store.set_secret(ref, value)  # type: ignore[union-attr]
+                stored.append(ref)
+        except (SecretStoreUnavailable, WrongPassphrase, SourceError, ValueError) as e:
+            _err(f"the secret was not stored and the profile was not added.\n{e}")
+            raise _Undo(ExitCode.AUTH) from None
+        try:
+            save_profile(profile, make_default=make_default, replace=replace)
+        except ProfileExists as e:
+            _err(str(e))
+            raise _Undo(ExitCode.USAGE) from None
+        except (ConfigError, OSError) as e:
+            _err(f"the profile was not saved: {e}")
+            raise _Undo(ExitCode.USAGE) from None
+    except BaseException as e:  # ctrl+c, a crash: never leave a secret with no profile
+        for ref in stored:
+            before = previous.get(ref)
+            if before is not None:
+                _restore(store, ref, before)
+            else:
+                _forget(store, ref)
+        if isinstance(e, _Undo):
+            return e.code
+        raise
+    return ExitCode.OK
+
+
+class _Undo(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _restore(store: SecretSource | None, ref: str, value: str) -> None:
+    try:
+        store.set_secret(ref, value)  # type: ignore[union-attr]
+    except Exception:
+        pass
 
 
 def _quiet_store(profile: Profile) -> SecretSource | None:
@@ -439,8 +512,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         _err(str(e))
         return ExitCode.AUTH
     try:
-        from services.errors import describe
         from services.workspaces import list_subscriptions, list_workspaces
+
+        from .source import describe_error as describe
 
         session = source.session
         try:
@@ -484,41 +558,68 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
+    """Sign in, then prove it: the token's tenant must be the profile's, and Azure Resource Manager must accept
+    the token (a local credential, or a token from the wrong tenant, is not "signed in")."""
+    from services.workspaces import list_subscriptions
+
     from .credentials import INTERACTIVE, cache_note, encrypted_cache_available, save_record, stderr_prompt
-    from .profiles import ask_passphrase, cloud_for, credential_for, resolve
-    from .source import SourceError
+    from .profiles import ask_passphrase, open_profile, resolve
+    from .source import SourceError, describe_error
 
     try:
         profile = resolve(getattr(args, "profile", None))
         if profile is None:
             print("The demo profile needs no sign-in.")
             return ExitCode.OK
-        cloud = cloud_for(profile)
-        credential = credential_for(
-            profile, cloud, device_code_prompt=stderr_prompt, passphrase=ask_passphrase(profile)
-        )
+        source = open_profile(profile, device_code_prompt=stderr_prompt, passphrase=ask_passphrase(profile))
     except SourceError as e:
         _err(str(e))
         return ExitCode.AUTH
-    from services.errors import describe
-
+    session = source.session
+    credential, cloud = session.credential, session.cloud
+    who = f"with {profile.auth}"
     try:
+        record = None
         if profile.auth in INTERACTIVE and encrypted_cache_available():
-            record = credential.authenticate(scopes=[cloud.arm_scope])
-            save_record(profile.name, record)
-            print(f"Signed in to profile '{profile.name}' as {record.username} ({cache_note()}).")
-            return ExitCode.OK
-        credential.get_token(cloud.arm_scope)
+            record = credential.authenticate(scopes=[cloud.arm_scope])  # type: ignore[attr-defined]
+            who = f"as {record.username}"
+        token = credential.get_token(cloud.arm_scope).token
+        wrong = _wrong_tenant(profile.tenant, token)
+        if wrong:
+            _err(f"sign-in failed for profile '{profile.name}': {wrong}")
+            return ExitCode.AUTH
+        subscriptions = list_subscriptions(session)  # Azure's word that the token is good
     except Exception as e:
-        _err(f"sign-in failed for profile '{profile.name}': {describe(e)}")
+        _err(f"sign-in failed for profile '{profile.name}': {describe_error(e, hint=False)}")
         return _exit_for(e)
     finally:
-        close = getattr(credential, "close", None)
-        if callable(close):
-            close()
-    note = f" ({cache_note()})" if profile.auth in INTERACTIVE else ""
-    print(f"Signed in to profile '{profile.name}' with {profile.auth}{note}.")
+        source.close()
+    if record is not None:
+        save_record(profile.name, record)
+    note = f"; {cache_note()}" if profile.auth in INTERACTIVE else ""
+    seen = f"{len(subscriptions)} subscription(s) visible"
+    print(f"Signed in to profile '{profile.name}' {who} ({seen}{note}).")
     return ExitCode.OK
+
+
+def _wrong_tenant(tenant: str, token: str) -> str:
+    """Why the token does not belong to the profile's tenant (a GUID), or "" (also when it cannot tell)."""
+    import base64
+    import json
+
+    from .config import GUID_RE
+
+    if not tenant or not GUID_RE.match(tenant):
+        return ""  # a domain name: Azure checks it when the token is used
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        tid = str(claims.get("tid", "")) if isinstance(claims, dict) else ""
+    except (IndexError, ValueError):
+        return ""
+    if tid and tid.lower() != tenant.lower():
+        return f"the token is for tenant {tid}, not the profile's tenant {tenant}"
+    return ""
 
 
 # -- config --------------------------------------------------------------------------------------

@@ -208,7 +208,9 @@ def build_app(
         default_workspace=profile.default_workspace,
     )
     if profile.keymap:
-        app.set_keymap(dict(profile.keymap))
+        from .installed import KEY_IDS
+
+        app.set_keymap({bid: keys for bid, keys in profile.keymap if bid in KEY_IDS})
     unknown_theme = bool(profile.theme) and profile.theme not in app.available_themes
     if profile.theme and not unknown_theme:
         app.theme = profile.theme

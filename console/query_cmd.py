@@ -7,7 +7,8 @@ The Log Analytics workspace is found from the Azure ML workspace's diagnostic se
 
 Exit codes: 0 rows printed; 1 partial result (rows printed, Azure's partial error on stderr); 2 usage (bad
 arguments, unknown workspace, no Log Analytics workspace found); 3 authentication; 4 unreachable;
-5 the query was refused (syntax or semantic error: Azure's message, line and position on stderr).
+5 the query was refused (syntax or semantic error: Azure's message, line and position on stderr);
+6 the output could not be written (standard output on a full device).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from .exitcodes import ExitCode
 if TYPE_CHECKING:
     from services.models import LogsResult, QueryError
 
+MAX_TIMESPAN = dt.timedelta(days=4383)  # Log Analytics keeps data 12 years at most
 KQL_ERROR = 5  # the query was refused by Log Analytics (documented above and in --help)
 
 _EPILOG = (
     "exit codes: 0 rows printed; 1 partial result (rows printed, the partial error on stderr); 2 usage, "
     "unknown workspace or no Log Analytics workspace; 3 authentication; 4 unreachable; "
-    "5 invalid query (Azure's message with its line and position on stderr)"
+    "5 invalid query (Azure's message with its line and position on stderr); "
+    "6 the output could not be written (e.g. standard output on a full device)"
 )
 
 
@@ -158,7 +161,11 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     try:
         span = monitor.parse_timespan(args.timespan)
-    except ValueError as e:
+        if not dt.timedelta(seconds=1) <= span <= MAX_TIMESPAN:
+            raise ValueError(f"{args.timespan!r} must be between 1s and {MAX_TIMESPAN.days}d")
+    except (ValueError, OverflowError) as e:
+        if isinstance(e, OverflowError):
+            e = ValueError(f"{args.timespan!r} must be between 1s and {MAX_TIMESPAN.days}d")
         print(f"azml query: --timespan: {e}", file=sys.stderr)
         return ExitCode.USAGE
     from .source import SourceError, open_source
@@ -215,8 +222,13 @@ def _run(args: argparse.Namespace, source: Any, kql: str, span: dt.timedelta) ->
         format_csv(result, buf)
     else:
         format_table(result, buf)
-    sys.stdout.write(buf.getvalue())
-    sys.stdout.flush()
+    from services.outfile import OutputError, write_stdout
+
+    try:
+        write_stdout(buf.getvalue())
+    except OutputError as e:
+        print(f"azml query: {e}", file=sys.stderr)
+        return ExitCode.WRITE
     if result.partial_error is not None:
         print(f"azml query: partial result: {result.partial_error.message}", file=sys.stderr)
         return ExitCode.PARTIAL

@@ -6,7 +6,6 @@ Never prompts and never waits for a terminal: stdin is not read, stdout may be a
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -77,31 +76,39 @@ def _workspaces(values: list[str]) -> tuple[str, ...]:
 
 
 def write_output(text: str, output: str | None) -> None:
+    """To FILE (atomically if it is a regular file; in place if a device, FIFO or symlink target) or stdout."""
+    from services.outfile import write_output_file, write_stdout
+
     if output and output != "-":
-        tmp = f"{output}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, output)  # readers never see half a file
+        write_output_file(output, text)
         return
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `azml snapshot | head` is fine
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    write_stdout(text)
 
 
 def _error(message: str) -> None:
     print(f"azml snapshot: {message}", file=sys.stderr)
 
 
+def _written(text: str, output: str | None, code: int) -> int:
+    """Write the output; its own exit code when that fails (the data was read, but nobody gets it)."""
+    from services.outfile import OutputError
+
+    try:
+        write_output(text, output)
+    except OutputError as e:
+        _error(str(e))
+        return ExitCode.WRITE
+    return code
+
+
 def run(args: argparse.Namespace) -> int:
+    from services.outfile import OutputError, check_target
+
     from .snapshot import SnapshotRequest, SnapshotUsageError, schema_path
 
     if args.print_schema:
         with open(schema_path(), encoding="utf-8") as f:
-            write_output(f.read(), args.output)
-        return ExitCode.OK
+            return _written(f.read(), args.output, ExitCode.OK)
     areas = tuple(dict.fromkeys(args.areas)) or AREAS
     try:
         request = SnapshotRequest(areas=areas, workspaces=_workspaces(args.workspace), job_limit=args.job_limit)
@@ -111,6 +118,13 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "svg" and len(args.areas) > 1:
         _error("svg pictures one screen: name one area (or use txt for several)")
         return ExitCode.USAGE
+
+    if args.output and args.output != "-":
+        try:
+            check_target(args.output)  # before any request: a missing folder or a directory fails fast
+        except OutputError as e:
+            _error(str(e))
+            return ExitCode.WRITE
 
     from .source import SourceError, open_source
 
@@ -141,12 +155,12 @@ def _data(source: Source, request: Any, args: argparse.Namespace) -> int:
     except SnapshotUsageError as e:
         _error(str(e))
         return ExitCode.USAGE
-    write_output(render(snap.doc, args.format), args.output)
+    code = _written(render(snap.doc, args.format), args.output, snap.exit_code)
     for err in snap.errors:
         where = err["workspace"] or err["target"] or "the estate"
         rid = f" (request id {err['request_id']})" if err["request_id"] else ""
         _error(f"{err['area']} of {where}: {err['kind']}: {err['message']}{rid}")
-    return snap.exit_code
+    return code
 
 
 def _pictures(source: Source, request: Any, args: argparse.Namespace) -> int:
@@ -161,5 +175,4 @@ def _pictures(source: Source, request: Any, args: argparse.Namespace) -> int:
     except RenderError as e:
         _error(str(e))
         return e.exit_code
-    write_output(text, args.output)
-    return code
+    return _written(text, args.output, code)

@@ -11,6 +11,18 @@ if TYPE_CHECKING:
     from services.session import Session
 
 
+def describe_error(exc: BaseException, *, hint: bool = True) -> str:
+    """One line for a headless command: kind, Azure's message, code and request id, and for a refused token
+    what to do from a shell (the console's own advice, "r retries", means nothing here)."""
+    from services.errors import ErrorKind, classify
+
+    err = classify(exc)
+    text = str(err)
+    if hint and err.kind is ErrorKind.AUTH:
+        text += " — sign in again (azml login --profile NAME), or check the profile's tenant and credentials"
+    return text
+
+
 class SourceError(Exception):
     """The profile or demo settings are unusable; the message says what to do."""
 

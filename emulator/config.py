@@ -7,6 +7,11 @@ from typing import Any
 
 from .faults import FaultRule, parse_faults
 
+# The --demo-option keys: the settings below, plus the area-specific extras kept in ``options``.
+SETTINGS = ("seed", "scale", "port", "latency_ms", "frozen", "lro_seconds", "faults")
+AREA_OPTIONS = ("log_volume", "max_result_rows", "partial_tables")  # read by emulator/areas/monitor.py
+KNOWN_OPTIONS = SETTINGS + AREA_OPTIONS
+
 
 @dataclass
 class EmulatorConfig:
@@ -41,8 +46,12 @@ class EmulatorConfig:
                     cfg.lro_seconds = float(value)
                 elif k == "faults":
                     cfg.faults.extend(parse_faults(value))
-                else:
+                elif k in AREA_OPTIONS:
                     cfg.options[k] = value
+                else:  # a typo (`fault=rate=0.3`) must not run quietly without what it asked for
+                    raise KeyError(k)
+            except KeyError:
+                raise ValueError(f"emulator option {key!r} is unknown (known: {', '.join(KNOWN_OPTIONS)})") from None
             except ValueError as e:
                 raise ValueError(f"emulator option {key}: {value!r} is not a valid value ({e})") from e
         if not 0 <= cfg.latency_ms <= 600_000:

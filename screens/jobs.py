@@ -1261,10 +1261,13 @@ class LogScreen(Screen[None]):
 
     @work(thread=True, group="save", exit_on_error=False)
     def _write(self, path: Path, text: str, lines: int, dropped: int) -> None:
+        from services.outfile import OutputError, write_output_file
+
         try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as e:
-            self.app.call_from_thread(self.notify, f"Cannot write {path}: {e.strerror or e}", severity="error")
+            write_output_file(path, text)  # atomic for a regular file; in place for a device, FIFO or symlink
+        except OutputError as e:
+            message = str(e)
+            self.app.call_from_thread(self.notify, message[:1].upper() + message[1:], severity="error")
             return
         note = f" (the last {lines:,}; {dropped:,} earlier lines were not kept)" if dropped else ""
         self.app.call_from_thread(self.notify, f"Saved {lines:,} lines to {path}{note}", title="Log saved", timeout=8)

@@ -247,7 +247,7 @@ def test_levels_and_ranking() -> None:
 
 
 def test_threshold_validation() -> None:
-    t = Thresholds().merged({"quota-warn-percent": "70", "failed_jobs_warn": 3}, "test")
+    t = Thresholds().merged({"quota-warn-percent": 70, "failed_jobs_warn": 3}, "test")
     assert t.quota_warn_percent == 70.0 and t.failed_jobs_warn == 3
     for bad in ({"nope": 1}, {"failed_jobs_warn": 1.5}, {"quota_warn_percent": -1}, {"idle_gpu_minutes": "x"}):
         with pytest.raises(ThresholdError):
