@@ -516,6 +516,14 @@ class JobsScreen(_RunScreen):
         if not isinstance(job, Job):
             return ""
         if action == "cancel_job" and job.is_terminal:
+            from services.mutations import registry
+
+            op = registry()["job.cancel"]  # the service's own rule, asked before anything is sent
+            try:
+                if op.validate is not None:
+                    op.validate({"status": job.status})
+            except Exception as e:
+                return f"{job.name}: {_rules(e)}"
             return f"{job.name} has finished ({job.status}): there is nothing to cancel."
         if action == "archive" and job.is_archived:
             return f"{job.name} is already archived (U restores it)."

@@ -303,7 +303,7 @@ def test_finished_jobs_offer_no_cancel_and_refuse_it_locally() -> None:
         await pilot.press("x")
         await pilot.pause(0.1)
         assert app.screen is screen
-        assert "nothing to cancel" in messages(app)[-1] and finished.name in messages(app)[-1]
+        assert "already finished" in messages(app)[-1] and finished.name in messages(app)[-1]
         assert sent(backend, before, mutating_only=True) == []
 
     run(scenario, size=(120, 40))
