@@ -57,6 +57,7 @@ def mutating(operation: str, *, on_row: bool = True) -> Callable[[A], A]:
 
     return deco
 
+
 _STATE_STYLES = {
     "running": "green",
     "succeeded": "green",
@@ -348,7 +349,8 @@ class ResourceScreen(Screen[None], Generic[M]):
         if self.stale and self.error and not text.startswith("STALE"):
             # whatever else the line says (a subclass's summary, a follow-up read), the rows stay marked stale
             text = f"STALE (last update failed): {self.error} · {text}"
-        self.query_one("#status", Line).update(Text(text))
+        # One line whatever its length: a long error ends in an ellipsis (`:errors` and `d` show it whole).
+        self.query_one("#status", Line).update(Text(text, no_wrap=True, overflow="ellipsis", end=""))
 
     # -- which action keys apply ------------------------------------------------------------------
 

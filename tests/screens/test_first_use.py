@@ -27,12 +27,15 @@ PROD = "mlw-prod-eus"
 Scenario = Callable[[AzmlApp, Any, DemoBackend], Awaitable[None]]
 
 
-def run(scenario: Scenario, *, size: tuple[int, int] = (80, 24), **app_kwargs: Any) -> None:
+def run(
+    scenario: Scenario, *, size: tuple[int, int] = (80, 24), notifications: bool = False, **app_kwargs: Any
+) -> None:
     backend = DemoBackend({"frozen": "true"}, read_only=bool(app_kwargs.get("read_only")))
 
     async def main() -> None:
-        app = AzmlApp(backend.connect, profile="demo", refresh_interval=0, **app_kwargs)
-        async with app.run_test(size=size) as pilot:
+        app_kwargs.setdefault("refresh_interval", 0)
+        app = AzmlApp(backend.connect, profile="demo", **app_kwargs)
+        async with app.run_test(size=size, notifications=notifications) as pilot:
             await wait_for(lambda: app.workspace is not None, pilot, timeout=60)
             await scenario(app, pilot, backend)
 
@@ -342,8 +345,10 @@ def test_batch_endpoints_have_no_traffic_and_change_their_default_deployment() -
         await pilot.click("#confirm-run")
         await wait_for(lambda: any(m == "PUT" for m, _, _ in sent(backend, before)), pilot)
         await wait_for(
-            lambda: screen.models[ep_row.key].endpoint.default_deployment == other  # type: ignore[union-attr]
-            and screen.busy is False,
+            lambda: (
+                screen.models[ep_row.key].endpoint.default_deployment == other  # type: ignore[union-attr]
+                and screen.busy is False
+            ),
             pilot,
         )
         puts = [r for r in sent(backend, before, mutating_only=True)]
@@ -354,3 +359,34 @@ def test_batch_endpoints_have_no_traffic_and_change_their_default_deployment() -
         assert " * Default " not in bottom(app)
 
     run(scenario, size=(120, 40))
+
+
+# -- 6. narrow terminals ----------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_at_80_columns_header_status_and_notifications_keep_their_place() -> None:
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        import re
+
+        await command(pilot, "compute")
+        await wait_for(lambda: isinstance(app.screen, ComputeScreen) and app.screen.loads > 0, pilot)
+        screen = app.screen
+        assert isinstance(screen, ComputeScreen)
+        await pilot.pause(0.1)
+        header = screen_lines(app)[0].rstrip()
+        assert re.search(r"│ \d\d:\d\d:\d\d │ auto 30s$", header), header  # the refresh time and interval whole
+        assert "…" in header  # the subscription name gave way instead
+        # a long error: one status line, ending in an ellipsis; the key bar stays below it
+        first = screen.current()
+        assert first is not None
+        screen._failed("InternalServerError: " + "the service could not complete the request " * 6 + "(request id x)")
+        await wait_for(lambda: "could not complete" in "".join(screen_lines(app)[:2]), pilot, timeout=5)
+        lines = screen_lines(app)
+        assert lines[-2].rstrip().endswith("…") and "Refresh" in lines[-1]
+        # its notification: at most two lines, over the header, never over the focused row (nor any row)
+        toast = [i for i, line in enumerate(lines) if "could not complete" in line or "▌ Compute" in line]
+        assert toast and len(toast) <= 2 and max(toast) <= 1, "\n".join(lines)
+        assert lines[2].startswith("Name") and lines[3].startswith(first.name)
+
+    run(scenario, refresh_interval=30, notifications=True)
