@@ -175,6 +175,8 @@ class _RunScreen(ResourceScreen[Any]):
 
     def _described(self, job: Job | None, model: Any, error: str) -> None:
         self._status(self._summary())
+        if not self.is_current:
+            return  # the user went on (esc, another screen): the detail must not open over what they see now
         if job is None:
             self.notify(f"Cannot read the job: {error}", severity="error", timeout=8)
             self.app.push_screen(
@@ -625,6 +627,8 @@ class JobsScreen(_RunScreen):
         from services.mutations import registry
 
         self._status(self._summary())
+        if not self.is_current:
+            return  # the user went on before the computes were read: no form over another screen
         op = registry()["job.resubmit"]
         target = _target(ws, job.name)
 

@@ -28,9 +28,14 @@ Scenario = Callable[[AzmlApp, Any, DemoBackend], Awaitable[None]]
 
 
 def run(
-    scenario: Scenario, *, size: tuple[int, int] = (80, 24), notifications: bool = False, **app_kwargs: Any
+    scenario: Scenario,
+    *,
+    size: tuple[int, int] = (80, 24),
+    notifications: bool = False,
+    options: dict[str, str] | None = None,
+    **app_kwargs: Any,
 ) -> None:
-    backend = DemoBackend({"frozen": "true"}, read_only=bool(app_kwargs.get("read_only")))
+    backend = DemoBackend({"frozen": "true", **(options or {})}, read_only=bool(app_kwargs.get("read_only")))
 
     async def main() -> None:
         app_kwargs.setdefault("refresh_interval", 0)
@@ -200,6 +205,20 @@ def test_esc_closes_modal_then_prompt_then_filter_then_goes_back() -> None:
         assert app.screen is not screen and screen_lines(app)[1].lstrip().startswith("Workspaces")
 
     run(scenario)
+
+
+@pytest.mark.timeout(180)
+def test_a_detail_still_loading_never_opens_over_the_screen_the_user_went_on_to() -> None:
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_screen(app, pilot, "jobs", JobsScreen)
+        reads = screen.loads
+        await pilot.press("d", "colon", *"compute", "enter")  # on to compute while the job is read
+        await wait_for(lambda: isinstance(app.screen, ComputeScreen) and app.screen.loads > 0, pilot)
+        await pilot.pause(1.5)  # the read of the job completes meanwhile
+        assert not isinstance(app.screen, DetailScreen)
+        assert screen_lines(app)[1].lstrip().startswith("Compute") and screen.loads == reads
+
+    run(scenario, options={"latency_ms": "400"})
 
 
 # -- 4. read-only refuses on the key press ----------------------------------------------------------
