@@ -163,6 +163,31 @@ def test_focus_is_marked_without_colour_and_a_bad_value_is_selected(monkeypatch:
     run(scenario, size=(100, 40))
 
 
+def test_the_highlighted_choice_is_marked_without_colour() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import OptionList
+
+    from themes import STYLESHEET
+
+    class Picker(App[None]):
+        CSS_PATH = str(STYLESHEET)
+
+        def compose(self) -> ComposeResult:
+            yield OptionList("std_log.txt", "user_logs/std_err.txt", "system_logs/lifecycler.log")
+
+    async def main() -> None:
+        app = Picker()
+        async with app.run_test(size=(50, 6)) as pilot:
+            choices = app.query_one(OptionList)
+            choices.focus()
+            choices.highlighted = 1
+            await pilot.pause(0.1)
+            lines = strips(app)
+            assert "std_err" in styled(lines[2], "underline") and styled(lines[1], "underline") == ""
+
+    asyncio.run(main())
+
+
 # -- 3. Esc closes the topmost thing first ----------------------------------------------------------
 
 
