@@ -382,7 +382,7 @@ class JobsScreen(_RunScreen):
         self.notify(message, title="Jobs", severity="error", timeout=10)
 
     def on_keyed_table_highlighted(self, event: KeyedTable.Highlighted) -> None:
-        super().on_keyed_table_highlighted(event)
+        # (Textual also calls the base class's handler: the key bar follows the row.)
         keys = self.table.visible_keys
         if event.key is not None and keys and event.key == keys[-1] and self.more_available:
             self.action_more(quiet=True)
