@@ -359,6 +359,14 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- helpers for the actions ----------------------------------------------------------------
 
+    def audit_target(self, row: Row | None) -> Target | None:
+        ws = self.workspace
+        if ws is None or row is None:
+            return super().audit_target(row)
+        if row.deployment is None:
+            return _target(ws, row.endpoint.name)
+        return _target(ws, row.deployment.name, row.endpoint.name)
+
     def unavailable(self, action: str, row: Row) -> str:
         ep, d = row.endpoint, row.deployment
         if action == "traffic" and not isinstance(ep, OnlineEndpoint):
