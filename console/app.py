@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from screens.widgets.context_bar import Context
-from screens.widgets.prompt import Prompt
+from screens.widgets.prompt import Prompt, PromptBar
 from themes import STYLESHEET
 
 from .commands import COMMANDS, CommandError, Parsed, parse
@@ -229,6 +229,8 @@ class AzmlApp(App[int]):
     def _connected(self, session: Session, subscriptions: list[str]) -> None:
         self.session = session
         self.read_only = self.read_only or session.read_only
+        # One rule in one place: the services' guard refuses (and audits) whatever made the console read-only.
+        session.guard.read_only = session.guard.read_only or self.read_only
         self.production = self.production or session.production
         self.update_context(
             subscription=subscriptions[0] if subscriptions else "",
@@ -306,9 +308,12 @@ class AzmlApp(App[int]):
         # Every screen composes its own prompt, so focus moves at once and keys typed right after
         # ':' (type-ahead over a slow link, a paste) land in the prompt, never on the list's keys.
         prompt = self._prompt()
-        if prompt is None:
-            prompt = Prompt(id="prompt")
-            self.screen.mount(prompt)
+        if prompt is None:  # a screen without one (a modal): it opens once mounted
+            bar = PromptBar()
+            bar.prompt.completer = self.complete_command
+            self.screen.mount(bar)
+            self.call_after_refresh(bar.prompt.open, mode, value)
+            return
         prompt.completer = self.complete_command
         prompt.open(mode, value)
 
@@ -428,9 +433,14 @@ class AzmlApp(App[int]):
         self.push_screen(_screen_for(name, parsed.argument))
 
     def action_go_back(self) -> None:
+        """Esc closes the topmost thing first (a modal closes itself; then the prompt, then an applied filter,
+        staying on the screen) and goes back only when there is nothing to close."""
         prompt = self._prompt()
-        if prompt is not None and prompt.has_class("-open"):
+        if prompt is not None and prompt.is_open:
             prompt.action_cancel()
+            return
+        clear_filter = getattr(self.screen, "clear_filter", None)
+        if callable(clear_filter) and clear_filter():
             return
         if len(self.screen_stack) > 1:
             self.pop_screen()

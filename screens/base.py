@@ -8,9 +8,10 @@ plan and `az ml` equivalent, then run in a worker while the row shows what is ha
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -23,14 +24,39 @@ from textual.worker import NoActiveWorker, get_current_worker
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
-from screens.widgets.prompt import Prompt
+from screens.widgets.prompt import Prompt, PromptBar
 from screens.widgets.table import Cell, Column, KeyedTable
 
 if TYPE_CHECKING:
     from services.models import Workspace
+    from services.mutations import Target
     from services.session import Session
 
 M = TypeVar("M")
+A = TypeVar("A", bound=Callable[..., Any])
+KeyState = Literal["", "disabled", "hidden"]
+
+
+def mutating(operation: str, *, on_row: bool = True) -> Callable[[A], A]:
+    """Mark an action key that leads to the mutation ``operation``. Before the action opens anything (a form,
+    a plan), the screen asks the services' guard (read-only: refused, and the refusal audited) and the row's
+    state (e.g. Stop on a stopped instance), and refuses on the key press with the reason. ``on_row``: the
+    operation acts on the row under the cursor (not, like a creation, on the workspace)."""
+
+    def deco(fn: A) -> A:
+        action = fn.__name__.removeprefix("action_")
+
+        @functools.wraps(fn)
+        def wrapper(self: ResourceScreen[Any], *args: Any, **kwargs: Any) -> Any:
+            if self.refuse(action, operation, on_row=on_row):
+                return None
+            return fn(self, *args, **kwargs)
+
+        wrapper.mutation = operation  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
 
 _STATE_STYLES = {
     "running": "green",
@@ -121,6 +147,20 @@ class ResourceScreen(Screen[None], Generic[M]):
         """A screen-level toggle (e.g. GPU only) on top of the `/` text filter."""
         return True
 
+    def unavailable(self, action: str, model: M) -> str:
+        """Why ``action`` does not apply to ``model`` as it is now, "" when it does: hidden from the key bar on
+        that row, and (for a key marked @mutating) refused on the key, never sent to come back as a conflict."""
+        return ""
+
+    def audit_target(self, model: M | None) -> Target | None:
+        """What a refused action would have acted on, for the audit line."""
+        ws = self.workspace
+        if ws is None:
+            return None
+        from services.mutations import Target
+
+        return Target(ws.subscription_id, ws.resource_group, ws.name, self.model_name(model) if model else "")
+
     # -- composition ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -130,7 +170,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         yield Line("", id="status", classes="status-line")
         # Composed with the screen, not on demand: keys typed right after ':' (type-ahead over a slow link,
         # a paste) must find a mounted prompt to land in.
-        yield Prompt(id="prompt")
+        yield PromptBar()
         yield KeyBar()
 
     @property
@@ -279,6 +319,7 @@ class ResourceScreen(Screen[None], Generic[M]):
             self.table.set_parents(self.parents(rows))
             self.table.set_rows(rows)
         self._status(self._summary())
+        self.refresh_bindings()  # the row under the cursor may have changed state
 
     def parents(self, rows: Mapping[str, Sequence[Cell]]) -> Mapping[str, str]:
         """Rows shown beneath others, as child key -> parent key (a two-level tree); none by default."""
@@ -308,7 +349,57 @@ class ResourceScreen(Screen[None], Generic[M]):
         if self.stale and self.error and not text.startswith("STALE"):
             # whatever else the line says (a subclass's summary, a follow-up read), the rows stay marked stale
             text = f"STALE (last update failed): {self.error} · {text}"
-        self.query_one("#status", Line).update(Text(text))
+        # One line whatever its length: a long error ends in an ellipsis (`:errors` and `d` show it whole).
+        self.query_one("#status", Line).update(Text(text, no_wrap=True, overflow="ellipsis", end=""))
+
+    # -- which action keys apply ------------------------------------------------------------------
+
+    @classmethod
+    def mutations(cls) -> dict[str, str]:
+        """Every action key of the screen that leads to a mutation: action name → operation."""
+        out: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            for name, member in vars(klass).items():
+                operation = getattr(member, "mutation", None)
+                if name.startswith("action_") and isinstance(operation, str):
+                    out[name.removeprefix("action_")] = operation
+        return out
+
+    def refuse(self, action: str, operation: str, *, on_row: bool = True) -> bool:
+        """Refuse ``action`` now, before anything opens, when the guard or the row's state says no (with the
+        reason, as a notification); False when it may go on."""
+        model = self.current()
+        session = self.session
+        if session is not None:
+            reason = session.guard.check(operation, self.audit_target(model if on_row else None))
+            if reason:
+                self.notify(reason, title="Read-only", severity="warning")
+                return True
+        if on_row and model is not None:
+            key = self.table.cursor_key
+            doing = self.pending.get(key) if key else None
+            reason = f"{self.model_name(model)} is {doing}: wait for it to finish." if doing else ""
+            reason = reason or self.unavailable(action, model)
+            if reason:
+                from services.mutations import registry
+
+                self.notify(reason, title=registry()[operation].title, severity="warning", timeout=8)
+                return True
+        return False
+
+    def key_state(self, action: str) -> KeyState:
+        """How the key bar shows ``action``: as usual, not at all (it does not apply to this row) or dimmed (a
+        mutation on a read-only profile)."""
+        model = self.current()
+        if model is not None and self.unavailable(action, model):
+            return "hidden"
+        session = self.session
+        if action in self.mutations() and session is not None and session.guard.read_only:
+            return "disabled"
+        return ""
+
+    def on_keyed_table_highlighted(self, event: KeyedTable.Highlighted) -> None:
+        self.refresh_bindings()  # the keys that apply follow the row under the cursor
 
     # -- list keys ------------------------------------------------------------------------------
 
@@ -324,6 +415,14 @@ class ResourceScreen(Screen[None], Generic[M]):
     def apply_filter(self, text: str) -> None:
         self.table.set_filter(text)
         self._status(self._summary())
+
+    def clear_filter(self) -> bool:
+        """Esc with a filter applied: clear it and stay (True); False when there is none."""
+        if not self.table.filter_text:
+            return False
+        self.apply_filter("")
+        self.notify("Filter cleared (esc again goes back)", timeout=3)
+        return True
 
     def action_sort(self) -> None:
         columns = list(self.table.shown_columns)  # a column dropped on a narrow terminal is not offered
@@ -389,8 +488,10 @@ class ResourceScreen(Screen[None], Generic[M]):
         from services import mutations
 
         op = mutations.registry()[operation]
-        if getattr(self.app, "read_only", False):
-            self.notify(f"{op.title} is disabled: the profile is read-only.", title="Read-only", severity="warning")
+        session = self.session
+        reason = session.guard.check(operation, target) if session is not None else ""
+        if reason:
+            self.notify(reason, title="Read-only", severity="warning")
             return
         production = bool(getattr(self.app, "production", False))
         # Production: every mutation is typed, creations included (their target has no name yet).

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
 
-from screens.base import ResourceScreen, state_text
+from screens.base import ResourceScreen, mutating, state_text
 from screens.modals import Field, FormScreen, field_errors
 from screens.size_picker import size_summary
 from screens.widgets.table import Cell, Column
@@ -47,6 +47,10 @@ def _target(ws: Workspace, name: str = "") -> Target:
     from services.mutations import Target
 
     return Target(ws.subscription_id, ws.resource_group, ws.name, name)
+
+
+# The states each instance action starts from (Azure answers any other with a conflict).
+_INSTANCE_FROM = {"start": ("stopped",), "stop": ("running", "jobrunning"), "restart": ("running", "jobrunning")}
 
 
 class ComputeScreen(ResourceScreen[Compute]):
@@ -154,12 +158,28 @@ class ComputeScreen(ResourceScreen[Compute]):
         self._update_title()
         self._render_rows()
 
+    def unavailable(self, action: str, c: Compute) -> str:
+        if action == "nodes" and c.kind != "cluster":
+            return f"{c.name} is a {c.kind}: only clusters have nodes."
+        if action == "scale" and c.kind != "cluster":
+            return f"Scale settings apply to clusters; {c.name} is a {c.kind}."
+        allowed = _INSTANCE_FROM.get(action)
+        if allowed is not None:
+            verb = action.capitalize()
+            if c.kind != "instance":
+                return f"{verb} applies to compute instances; {c.name} is a {c.kind}."
+            if c.state.lower().replace(" ", "") not in allowed:
+                wanted = "a stopped" if action == "start" else "a running"
+                return f"{c.name} is {c.state}: {verb} applies to {wanted} instance."
+        return ""
+
     def action_nodes(self) -> None:
         c = self.current()
         if c is None:
             return
-        if c.kind != "cluster":
-            self.notify(f"{c.name} is a {c.kind}: only clusters have nodes.", severity="warning")
+        reason = self.unavailable("nodes", c)
+        if reason:
+            self.notify(reason, severity="warning")
             return
         self.app.push_screen(NodesScreen(c.name))
 
@@ -167,9 +187,6 @@ class ComputeScreen(ResourceScreen[Compute]):
         c = self.current()
         ws = self.workspace
         if c is None or ws is None or self.session is None:
-            return
-        if c.kind != "instance":
-            self.notify(f"{verb} applies to compute instances; {c.name} is a {c.kind}.", severity="warning")
             return
         from services import compute
 
@@ -189,15 +206,19 @@ class ComputeScreen(ResourceScreen[Compute]):
             details=(f"Current state: {c.state}",),
         )
 
+    @mutating("compute.start")
     def action_start(self) -> None:
         self._instance_action("compute.start", "Start", "starting", "started")
 
+    @mutating("compute.stop")
     def action_stop(self) -> None:
         self._instance_action("compute.stop", "Stop", "stopping", "stopped")
 
+    @mutating("compute.restart")
     def action_restart(self) -> None:
         self._instance_action("compute.restart", "Restart", "restarting", "restarted")
 
+    @mutating("compute.delete")
     def action_delete(self) -> None:
         c = self.current()
         ws = self.workspace
@@ -218,13 +239,11 @@ class ComputeScreen(ResourceScreen[Compute]):
             details=(f"{c.kind} {c.vm_size}, {c.current_nodes} nodes now",),
         )
 
+    @mutating("compute.update_scale")
     def action_scale(self) -> None:
         c = self.current()
         ws = self.workspace
         if c is None or ws is None or self.session is None:
-            return
-        if c.kind != "cluster":
-            self.notify("Scale settings apply to clusters.", severity="warning")
             return
         from services import compute
         from services.mutations import registry
@@ -382,9 +401,11 @@ class ComputeScreen(ResourceScreen[Compute]):
         title = "New compute cluster" if kind == "cluster" else "New compute instance"
         self.app.push_screen(ComputeFormScreen(f"{title} in {ws.name}", fields, validate, rows), callback=submitted)
 
+    @mutating("compute.create_cluster", on_row=False)
     def action_create_cluster(self) -> None:
         self._create("cluster")
 
+    @mutating("compute.create_instance", on_row=False)
     def action_create_instance(self) -> None:
         self._create("instance")
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from screens.base import ResourceScreen
+from screens.base import ResourceScreen, mutating
 from screens.modals import Field, FormScreen
 from screens.widgets.line import Line
 from screens.widgets.table import Cell, Column
@@ -175,21 +175,22 @@ class DatastoresScreen(ResourceScreen[Datastore]):
 
     # -- actions --------------------------------------------------------------------------------
 
-    def _refuse_read_only(self, what: str) -> bool:
-        if getattr(self.app, "read_only", False):
-            self.notify(f"{what} is disabled: the profile is read-only.", title="Read-only", severity="warning")
-            return True
-        return False
+    def unavailable(self, action: str, d: Datastore) -> str:
+        if action == "set_default" and d.is_default:
+            return f"{d.name} is already the default datastore."
+        if action == "unregister" and d.is_default:
+            # Azure ML refuses to unregister the default; say so before a round trip that can only fail.
+            return (
+                f"{d.name} is the workspace's default datastore: Azure ML does not unregister the default. "
+                "Make another datastore the default first (*)."
+            )
+        return ""
 
+    @mutating("datastore.set_default")
     def action_set_default(self) -> None:
         d = self.current()
         ws = self.workspace
         if d is None or ws is None or self.session is None:
-            return
-        if self._refuse_read_only("Set default datastore"):
-            return
-        if d.is_default:
-            self.notify(f"{d.name} is already the default datastore.", timeout=4)
             return
         from services import datastores
 
@@ -207,22 +208,11 @@ class DatastoresScreen(ResourceScreen[Datastore]):
             details=(f"Current default: {previous or 'none'}",),
         )
 
+    @mutating("datastore.unregister")
     def action_unregister(self) -> None:
         d = self.current()
         ws = self.workspace
         if d is None or ws is None or self.session is None:
-            return
-        if self._refuse_read_only("Unregister datastore"):
-            return
-        if d.is_default:
-            # Azure ML refuses to unregister the default; say so before a round trip that can only fail.
-            self.notify(
-                f"{d.name} is the workspace's default datastore: Azure ML does not unregister the default. "
-                "Make another datastore the default first (*).",
-                title="Unregister datastore",
-                severity="error",
-                timeout=10,
-            )
             return
         from services import datastores
 
@@ -242,11 +232,10 @@ class DatastoresScreen(ResourceScreen[Datastore]):
             ),
         )
 
+    @mutating("datastore.register_blob", on_row=False)  # the kind is chosen in the form; the rule is the same
     def action_register(self) -> None:
         ws = self.workspace
         if ws is None or self.session is None:
-            return
-        if self._refuse_read_only("Register datastore"):
             return
         from services import datastores
         from services.mutations import registry

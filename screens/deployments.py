@@ -21,7 +21,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from screens.base import ResourceScreen, state_text
+from screens.base import ResourceScreen, mutating, state_text
 from screens.deployment_logs import LogsScreen
 from screens.modals import Field, FormScreen, Validator, field_errors
 from screens.widgets.table import Cell, Column
@@ -165,6 +165,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
         Binding("D", "delete", "Delete", id="deployments.delete"),
         Binding("l", "logs", "Logs", id="deployments.logs"),
         Binding("i", "invoke", "Invoke", id="deployments.invoke"),
+        Binding("asterisk", "set_default", "Default", id="deployments.set_default"),
     ]
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Row]:
@@ -357,11 +358,49 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- helpers for the actions ----------------------------------------------------------------
 
-    def _refuse_read_only(self, title: str) -> bool:
-        if getattr(self.app, "read_only", False):
-            self.notify(f"{title} is disabled: the profile is read-only.", title="Read-only", severity="warning")
-            return True
-        return False
+    def audit_target(self, row: Row | None) -> Target | None:
+        ws = self.workspace
+        if ws is None or row is None:
+            return super().audit_target(row)
+        if row.deployment is None:
+            return _target(ws, row.endpoint.name)
+        return _target(ws, row.deployment.name, row.endpoint.name)
+
+    def unavailable(self, action: str, row: Row) -> str:
+        ep, d = row.endpoint, row.deployment
+        if action == "traffic" and not isinstance(ep, OnlineEndpoint):
+            return f"{ep.name} is a batch endpoint: it has a default deployment, not traffic (* on a deployment)."
+        if action == "invoke" and not isinstance(ep, OnlineEndpoint):
+            return f"{ep.name} is a batch endpoint: it scores in jobs, not requests."
+        if action == "set_default":
+            if not isinstance(ep, BatchEndpoint) or d is None:
+                return "Set default applies to a deployment of a batch endpoint (online endpoints route traffic: t)."
+            if ep.default_deployment.lower() == d.name.lower():
+                return f"{d.name} is already the default deployment of {ep.name}."
+            return ""
+        verb = {"scale": "Scale", "delete": "Delete", "logs": "Logs"}.get(action)
+        if verb is None:
+            return ""
+        if d is None:
+            names = ", ".join(row.deployment_names) or "none"
+            return f"{verb} applies to a deployment: choose one under {ep.name} ({names})."
+        if not isinstance(d, OnlineDeployment):
+            return (
+                f"{verb} applies to online deployments; {row.name} is a batch deployment (see az ml batch-deployment)."
+            )
+        if action == "scale" and d.scale.autoscaled:
+            # The service refuses it too (the autoscaler owns the count); say so before any form.
+            return (
+                f"{row.name}: instance_count is set by the autoscaler of a TargetUtilization deployment "
+                f"({d.scale.min_instances}-{d.scale.max_instances} instances); change its min/max instances instead."
+            )
+        if action == "delete" and isinstance(ep, OnlineEndpoint):
+            live, mirrored = ep.traffic_of(d.name), ep.mirror_of(d.name)
+            if live or mirrored:
+                # The service's rule, checked here too so nobody types a name only to be refused.
+                what = f"{live}% of live traffic" if live else f"{mirrored}% of mirrored traffic"
+                return f"{row.name} carries {what}; move its traffic first (t edits the traffic of {ep.name})."
+        return ""
 
     def _endpoint_row(self, row: Row) -> Row:
         """The endpoint row of `row` (itself when it is one), as last read."""
@@ -389,9 +428,10 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- t: traffic -----------------------------------------------------------------------------
 
+    @mutating("deployments.update_traffic")
     def action_traffic(self) -> None:
         ready = self._ready()
-        if ready is None or self._refuse_read_only("Update endpoint traffic"):
+        if ready is None:
             return
         row, ws, session = ready
         row = self._endpoint_row(row)
@@ -467,23 +507,14 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- e: scale -------------------------------------------------------------------------------
 
+    @mutating("deployments.scale")
     def action_scale(self) -> None:
         ready = self._ready()
-        if ready is None or self._refuse_read_only("Scale online deployment"):
+        if ready is None:
             return
         row, ws, session = ready
         d = self._online_deployment(row, "Scale")
         if d is None:
-            return
-        if d.scale.autoscaled:
-            # The service refuses it too (the autoscaler owns the count); say so before any form.
-            self.notify(
-                f"{row.name}: instance_count is set by the autoscaler of a TargetUtilization deployment "
-                f"({d.scale.min_instances}-{d.scale.max_instances} instances); change its min/max instances instead.",
-                title="Scale online deployment",
-                severity="warning",
-                timeout=10,
-            )
             return
         from services import deployments as svc
         from services.mutations import registry
@@ -529,9 +560,10 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- D: delete ------------------------------------------------------------------------------
 
+    @mutating("deployments.delete")
     def action_delete(self) -> None:
         ready = self._ready()
-        if ready is None or self._refuse_read_only("Delete online deployment"):
+        if ready is None:
             return
         row, ws, session = ready
         d = self._online_deployment(row, "Delete")
@@ -539,17 +571,6 @@ class DeploymentsScreen(ResourceScreen[Row]):
             return
         ep = self._endpoint_row(row).endpoint
         assert isinstance(ep, OnlineEndpoint)
-        live, mirrored = ep.traffic_of(d.name), ep.mirror_of(d.name)
-        if live or mirrored:
-            # The service's rule, checked here too so nobody types a name only to be refused.
-            what = f"{live}% of live traffic" if live else f"{mirrored}% of mirrored traffic"
-            self.notify(
-                f"{row.name} carries {what}; move its traffic first (t edits the traffic of {ep.name}).",
-                title="Delete refused",
-                severity="warning",
-                timeout=10,
-            )
-            return
         from services import deployments as svc
 
         target = _target(ws, d.name, d.endpoint)
@@ -563,6 +584,36 @@ class DeploymentsScreen(ResourceScreen[Row]):
             doing="deleting",
             done=f"{row.name}: deleted",
             details=(f"{d.instance_count} instances of {d.instance_type}, model {_asset(d.model, 'models')}",),
+        )
+
+    # -- *: a batch endpoint's default deployment ----------------------------------------------
+
+    @mutating("deployments.set_batch_default")
+    def action_set_default(self) -> None:
+        ready = self._ready()
+        if ready is None:
+            return
+        row, ws, session = ready
+        d, ep = row.deployment, row.endpoint
+        if d is None or not isinstance(ep, BatchEndpoint):
+            return
+        names = self._endpoint_row(row).deployment_names
+        from services import deployments as svc
+
+        target = _target(ws, ep.name)
+        params = {"deployment_name": d.name}
+        self.act(
+            "deployments.set_batch_default",
+            target,
+            params,
+            lambda: svc.set_batch_default(session, target, deployment_name=d.name, deployments=names),
+            key=self._endpoint_row(row).key,
+            doing="updating",
+            done=f"{ep.name}: default deployment {d.name}",
+            details=(
+                f"Default deployment: {ep.default_deployment or 'none'} → {d.name}",
+                "Jobs that invoke the endpoint without naming a deployment run on the default.",
+            ),
         )
 
     # -- l: logs --------------------------------------------------------------------------------
@@ -579,9 +630,10 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- i: invoke ------------------------------------------------------------------------------
 
+    @mutating("deployments.invoke")
     def action_invoke(self) -> None:
         ready = self._ready()
-        if ready is None or self._refuse_read_only("Invoke online endpoint"):
+        if ready is None:
             return
         row, ws, session = ready
         ep = row.endpoint

@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
-from screens.base import ResourceScreen, state_text
+from screens.base import ResourceScreen, mutating, state_text
 from screens.job_filters import (
     FilterError,
     FilterTerms,
@@ -39,7 +39,7 @@ from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
 from screens.widgets.logview import LogView, compile_search
-from screens.widgets.prompt import Prompt
+from screens.widgets.prompt import Prompt, PromptBar
 from screens.widgets.table import Cell, Column, KeyedTable
 from services.models.jobs import TERMINAL_STATUSES, ChildRun, Job, JobFilter
 
@@ -185,6 +185,8 @@ class _RunScreen(ResourceScreen[Any]):
 
     def _described(self, job: Job | None, model: Any, error: str) -> None:
         self._status(self._summary())
+        if not self.is_current:
+            return  # the user went on (esc, another screen): the detail must not open over what they see now
         if job is None:
             self.notify(f"Cannot read the job: {error}", severity="error", timeout=8)
             self.app.push_screen(
@@ -435,6 +437,7 @@ class JobsScreen(_RunScreen):
         self.notify(message, title="Jobs", severity="error", timeout=10)
 
     def on_keyed_table_highlighted(self, event: KeyedTable.Highlighted) -> None:
+        # (Textual also calls the base class's handler: the key bar follows the row.)
         keys = self.table.visible_keys
         if event.key is not None and keys and event.key == keys[-1] and self.more_available:
             self.action_more(quiet=True)
@@ -570,6 +573,28 @@ class JobsScreen(_RunScreen):
             return None
         return job, ws, session
 
+    def unavailable(self, action: str, job: Any) -> str:
+        if not isinstance(job, Job):
+            return ""
+        if action == "cancel_job" and job.is_terminal:
+            from services.mutations import registry
+
+            op = registry()["job.cancel"]  # the service's own rule, asked before anything is sent
+            try:
+                if op.validate is not None:
+                    op.validate({"status": job.status})
+            except Exception as e:
+                return f"{job.name}: {_rules(e)}"
+            return f"{job.name} has finished ({job.status}): there is nothing to cancel."
+        if action == "archive" and job.is_archived:
+            return f"{job.name} is already archived (U restores it)."
+        if action == "restore" and not job.is_archived:
+            return f"{job.name} is not archived (v shows archived jobs)."
+        if action == "resubmit" and job.type != "command":
+            return f"Only command jobs can be resubmitted; {job.name} is a {job.type} job."
+        return ""
+
+    @mutating("job.cancel")
     def action_cancel_job(self) -> None:
         ready = self._ready()
         if ready is None:
@@ -579,7 +604,7 @@ class JobsScreen(_RunScreen):
         from services.mutations import registry
 
         op = registry()["job.cancel"]
-        if not getattr(self.app, "read_only", False) and op.validate is not None:
+        if op.validate is not None:
             try:
                 op.validate({"status": job.status})  # refused here: nothing is sent
             except Exception as e:
@@ -598,14 +623,12 @@ class JobsScreen(_RunScreen):
             details=(f"{job.type} job, {status}, on {job.compute or '-'}",),
         )
 
+    @mutating("job.archive")
     def action_archive(self) -> None:
         ready = self._ready()
         if ready is None:
             return
         job, ws, session = ready
-        if job.is_archived:
-            self.notify(f"{job.name} is already archived (U restores it).", severity="warning")
-            return
         from services import jobs
 
         target = _target(ws, job.name)
@@ -620,14 +643,12 @@ class JobsScreen(_RunScreen):
             details=(f"{job.type} job, {job.status}",),
         )
 
+    @mutating("job.restore")
     def action_restore(self) -> None:
         ready = self._ready()
         if ready is None:
             return
         job, ws, session = ready
-        if not job.is_archived:
-            self.notify(f"{job.name} is not archived (v shows archived jobs).", severity="warning")
-            return
         from services import jobs
 
         target = _target(ws, job.name)
@@ -641,17 +662,12 @@ class JobsScreen(_RunScreen):
             done=f"{job.name}: restored",
         )
 
+    @mutating("job.resubmit")
     def action_resubmit(self) -> None:
         ready = self._ready()
         if ready is None:
             return
         job, ws, session = ready
-        if job.type != "command":
-            self.notify(f"Only command jobs can be resubmitted; {job.name} is a {job.type} job.", severity="warning")
-            return
-        if getattr(self.app, "read_only", False):
-            self.notify("Resubmit job is disabled: the profile is read-only.", title="Read-only", severity="warning")
-            return
         self._status(f"reading the computes of {ws.name}…")
         self._computes_for_resubmit(session, ws, job)
 
@@ -670,6 +686,8 @@ class JobsScreen(_RunScreen):
         from services.mutations import registry
 
         self._status(self._summary())
+        if not self.is_current:
+            return  # the user went on before the computes were read: no form over another screen
         op = registry()["job.resubmit"]
         target = _target(ws, job.name)
 
@@ -934,7 +952,7 @@ class LogScreen(Screen[None]):
         yield Static(self._title(), id="screen-title", classes="screen-title")
         yield LogView(id="log")
         yield Line("", id="status", classes="status-line")
-        yield Prompt(id="prompt")
+        yield PromptBar()
         yield KeyBar()
 
     @property

@@ -26,7 +26,7 @@ from textual.widgets import Static, TextArea
 from screens.widgets.charts import TimeChart, chart_from_rows
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
-from screens.widgets.prompt import Prompt
+from screens.widgets.prompt import PromptBar
 from screens.widgets.table import Cell, Column, KeyedTable
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class KqlEditorScreen(Screen[None]):
         with Horizontal(id="results-area"):
             yield KeyedTable((), id="results")
             yield TimeChart(id="results-chart")
-        yield Prompt(id="prompt")
+        yield PromptBar()
         yield KeyBar()
 
     @property

@@ -33,7 +33,7 @@ from screens.widgets.charts import ChartData, TimeChart, chart_from_rows
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
-from screens.widgets.prompt import Prompt
+from screens.widgets.prompt import Prompt, PromptBar
 from services import monitor
 
 if TYPE_CHECKING:
@@ -450,7 +450,7 @@ class MetricsScreen(Screen[None]):
             for i, spec in enumerate(PANELS):
                 yield MetricPanel(spec, i)
         yield Line("", id="status", classes="status-line")
-        yield Prompt(id="prompt")
+        yield PromptBar()
         yield KeyBar()
 
     @property

@@ -199,7 +199,9 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         if errors:
             first = next((f.name for f in self._fields if f.name in errors), None)
             if first:
-                self.query_one(f"#field-{first}", Input).focus()
+                field = self.query_one(f"#field-{first}", Input)
+                field.focus()
+                field.select_all()  # typing replaces the bad value instead of appending to it
             return
         self.dismiss(values)
 

@@ -471,6 +471,48 @@ def delete_deployment(
     _ml(session, target).online_deployments.begin_delete(target.name, target.parent).result()
 
 
+def _validate_batch_default(p: Mapping[str, Any]) -> None:
+    wanted = str(p.get("deployment_name") or "")
+    known = {d.lower() for d in p.get("deployments") or ()}
+    v.check(
+        v.FieldError("deployment_name", "is required") if not wanted else None,
+        v.FieldError("deployment_name", f"names deployment '{wanted}', which the endpoint does not have")
+        if wanted and known and wanted.lower() not in known
+        else None,
+    )
+
+
+def _reconcile_batch_default(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
+    body = read_resource(session, resource_path(t, "batchEndpoints", t.name), API)
+    if body is None:
+        return False, f"{t.name} does not exist"
+    now = str(((body.get("properties") or {}).get("defaults") or {}).get("deploymentName") or "")
+    applied = now.lower() == str(params.get("deployment_name", "")).lower()
+    return applied, f"the default deployment of {t.name} is {now or 'none'}"
+
+
+@operation(
+    "deployments.set_batch_default",
+    "Set the default batch deployment",
+    az=lambda t, p: (
+        f"az ml batch-endpoint update --name {t.name} --set defaults.deployment_name={p.get('deployment_name')} "
+        f"{ws_args(t)}"
+    ),
+    validate=_validate_batch_default,
+    reconcile=_reconcile_batch_default,
+)
+def set_batch_default(
+    session: Session, target: Target, *, deployment_name: str, deployments: tuple[str, ...] = ()
+) -> None:
+    """Make ``deployment_name`` the default deployment of batch endpoint ``target.name`` (the one a job invoking
+    the endpoint without naming a deployment runs on). ``deployments``: the endpoint's deployment names, checked
+    before any request."""
+    ml = _ml(session, target)
+    endpoint = ml.batch_endpoints.get(target.name)
+    endpoint.defaults = {"deployment_name": deployment_name}  # the only default a batch endpoint has
+    ml.batch_endpoints.begin_create_or_update(endpoint).result()
+
+
 # -- invoke ----------------------------------------------------------------------------------------
 #
 # Invoking changes no Azure resource, but it goes through the choke point all the same: a user

@@ -142,6 +142,15 @@ class Guard:
     records: list[AuditRecord] = field(default_factory=list)  # the last few, for the console
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def check(self, operation_name: str, target: Target | None = None) -> str:
+        """Asked before anything opens (a form, a plan): "" when the operation may go on, else the reason, with
+        the refusal written to the audit. The same rule ``run`` applies when the operation is sent."""
+        if not self.read_only:
+            return ""
+        op = REGISTRY[operation_name]
+        _record(self, op, target or Target("", "", ""), {}, "refused", message="read-only")
+        return str(ReadOnlyError(op.title, self.profile))
+
     def write(self, record: AuditRecord) -> None:
         with self._lock:
             self.records.append(record)

@@ -62,10 +62,17 @@ class KeyBar(Widget):
     def _update(self) -> None:
         seen: set[str] = set()
         hints: list[tuple[str, str, str, bool]] = []
+        # A list screen says which of its action keys apply to the row under the cursor (and the profile).
+        key_state = getattr(self.screen, "key_state", None)
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
+            if callable(key_state):
+                state = key_state(binding.action)
+                if state == "hidden":
+                    continue
+                enabled = enabled and state != "disabled"
             hints.append((binding.key, self.app.get_key_display(binding), binding.description, enabled))
         if tuple(hints) != self._hints:
             self._hints = tuple(hints)

@@ -1,12 +1,44 @@
-"""The bottom prompt: `:` command mode and `/` filter, one Input that appears on demand."""
+"""The bottom prompt: `:` command mode and `/` filter, one Input that appears on demand.
+
+It sits in a one-line bar that shows the mode (`:` or `/`) before the typed text; while it is open the key bar
+gives way, so what is typed, the cursor and the placeholder are on the bottom line (the two used to share it and
+the key bar was drawn over the prompt).
+"""
 
 from __future__ import annotations
 
 import os
 
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Input
+from textual.widgets import Input, Static
+
+from screens.widgets.keybar import KeyBar
+
+
+class PromptBar(Horizontal):
+    """The bottom line that holds the prompt: hidden until the prompt opens."""
+
+    DEFAULT_CSS = """
+    PromptBar {
+        dock: bottom;
+        height: 1;
+        display: none;
+    }
+    PromptBar.-open {
+        display: block;
+    }
+    PromptBar > #prompt-mode {
+        width: 2;
+        padding-left: 1;
+        text-style: bold;
+    }
+    """
+
+    def __init__(self) -> None:
+        self.prompt = Prompt(id="prompt")
+        super().__init__(Static("", id="prompt-mode"), self.prompt)
 
 
 class Prompt(Input):
@@ -14,14 +46,10 @@ class Prompt(Input):
 
     DEFAULT_CSS = """
     Prompt {
-        dock: bottom;
         height: 1;
+        width: 1fr;
         border: none;
-        padding: 0 1;
-        display: none;
-    }
-    Prompt.-open {
-        display: block;
+        padding: 0 1 0 0;
     }
     """
 
@@ -46,19 +74,30 @@ class Prompt(Input):
         self.mode = ""
         self.completer: object | None = None
 
+    @property
+    def is_open(self) -> bool:
+        bar = self.parent
+        return isinstance(bar, PromptBar) and bar.has_class("-open")
+
+    def _show(self, shown: bool) -> None:
+        bar = self.parent
+        if isinstance(bar, PromptBar):
+            bar.set_class(shown, "-open")
+            bar.query_one("#prompt-mode", Static).update(self.mode)
+        for keybar in self.screen.query(KeyBar):
+            keybar.display = not shown  # the bottom line is the prompt's while it is open
+
     def open(self, mode: str, value: str = "") -> None:
         self.mode = mode
         self.placeholder = "command (Tab completes; esc cancels)" if mode == ":" else "filter: text, re:regex, !invert"
         self.value = value
-        self.add_class("-open")
-        self.display = True
+        self._show(True)
         # Focus now, not after the queued events: keys typed right after ':' must land here.
         self.screen.set_focus(self)
         self.cursor_position = len(value)
 
     def close(self) -> None:
-        self.remove_class("-open")
-        self.display = False
+        self._show(False)
 
     def action_cancel(self) -> None:
         self.close()

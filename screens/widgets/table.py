@@ -156,6 +156,8 @@ class KeyedTable(ScrollView, can_focus=True):
         Binding("home", "first", "First", show=False, id="table.first"),
         Binding("end", "last", "Last", show=False, id="table.last"),
         Binding("enter", "select", "Open", show=False, id="table.select"),
+        Binding("right", "scroll_columns(1)", "Columns →", show=False, id="table.columns_right"),
+        Binding("left", "scroll_columns(-1)", "Columns ←", show=False, id="table.columns_left"),
     ]
 
     class Highlighted(Message):
@@ -209,6 +211,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._positions: dict[str, int] = {}  # key -> index in `_view`
         self._cursor = 0
         self._cursor_key: str | None = None
+        self._column_offset = 0  # columns after the name scrolled past with →
         self._sort_column: str | None = None
         self._sort_reverse = False
         self._sort_keys: dict[str, SortValue | None] = {}
@@ -662,6 +665,29 @@ class KeyedTable(ScrollView, can_focus=True):
         if auto != self._auto_widths or natural != self._natural_widths:
             self._auto_widths, self._natural_widths = auto, natural
 
+    def _scrollable(self) -> list[int]:
+        """The columns that ← and → scroll past: all but the first and the flex (the row's name)."""
+        return [i for i, c in enumerate(self._columns) if i and not c.flex]
+
+    def _scrolled_past(self) -> list[int]:
+        return self._scrollable()[: self._column_offset]
+
+    def action_scroll_columns(self, step: int) -> None:
+        """→ shows columns dropped at this width (those after the name give way, one at a time); ← brings them
+        back. Nothing moves when every column is already shown."""
+        scrollable = self._scrollable()
+        offset = self._column_offset + step
+        if step > 0:
+            hidden_after = [i for i in scrollable[offset:] if not self._widths[i]] if self._widths else []
+            if not hidden_after or offset > len(scrollable):
+                return
+        if offset < 0:
+            return
+        self._column_offset = offset
+        self._fitted_from = None
+        if self._relayout():
+            self.refresh()
+
     def _relayout(self) -> bool:
         """Fit the columns to the current width; True (and caches dropped) when any width changed."""
         width = self.scrollable_content_region.width
@@ -694,6 +720,10 @@ class KeyedTable(ScrollView, can_focus=True):
             if columns[flex].min_width is None:
                 floor[flex] = max(label, min(available // 3, 30))
             want[flex] = floor[flex]
+        # Scrolled right (→): the first columns after the name give way, so the ones dropped at this width show.
+        for i in self._scrolled_past():
+            available += len(_SEPARATOR)
+            want[i] = floor[i] = 0
         overflow = sum(want) - available
         for i in sorted((i for i, c in enumerate(columns) if c.drop > 0), key=lambda i: -columns[i].drop):
             if overflow <= 0:
@@ -728,14 +758,26 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ rendering
 
-    def _fit_cell(self, text: Text, width: int, justify: Align) -> Text:
+    def _fit_cell(self, text: Text, width: int, justify: Align, middle: bool = False) -> Text:
         if text.cell_len > width:
-            text = text.copy()
-            if width <= 1:
-                text.truncate(width, overflow="crop")
+            plain = text.plain
+            if middle and width >= 5 and len(plain) == text.cell_len:
+                # Names: the end is what tells them apart (mlw-prod-weu-07, a job's random suffix, a node id's
+                # tail), so the ellipsis goes in the middle and keeps the last part: mlw-prod-w…-07.
+                room = width - 1
+                cut = max(plain.rfind(ch) for ch in "-_./:")
+                tail = len(plain) - cut if cut > 0 else 0
+                if tail < 3:  # no last part, or a one-letter marker (a node id's "_d"): keep a third
+                    tail = room // 3
+                tail = max(2, min(tail, room // 2))
+                text = Text.assemble(text[: room - tail], self._ellipsis, text[len(plain) - tail :], end="")
             else:
-                text.truncate(width - 1, overflow="crop")
-                text.append(self._ellipsis)
+                text = text.copy()
+                if width <= 1:
+                    text.truncate(width, overflow="crop")
+                else:
+                    text.truncate(width - 1, overflow="crop")
+                    text.append(self._ellipsis)
         text.align(justify, width)
         return text
 
@@ -775,7 +817,7 @@ class KeyedTable(ScrollView, can_focus=True):
             text = self._cell(value, column)
             if i == 0 and glyph:
                 text = Text.assemble(f"  {self._branch if glyph == 1 else self._branch_last} ", text)
-            line.append_text(self._fit_cell(text, column_width, column.justify))
+            line.append_text(self._fit_cell(text, column_width, column.justify, middle=n == 0 or column.flex))
         line.truncate(self._layout_width, overflow="crop", pad=True)
         return line
 

@@ -1,5 +1,6 @@
 """What the terminal shows: the app's composed frame as plain text lines (the compositor's output, the same one
-an SVG screenshot is made of), so screen tests assert on what a user reads rather than on widget state."""
+an SVG screenshot is made of), and the top screen's styled strips, so screen tests assert on what a user reads
+and sees rather than on widget state."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from typing import Any
 
 from rich.console import Console
+from textual.strip import Strip
 
 
 def screen_text(app: Any) -> str:
@@ -33,3 +35,13 @@ def screen_lines(app: Any) -> list[str]:
 def bottom_lines(app: Any, count: int = 3) -> list[str]:
     """The last `count` rows of the frame (status line, prompt, key bar)."""
     return screen_lines(app)[-count:]
+
+
+def strips(app: Any) -> list[Strip]:
+    """The top screen's rendered lines with their styles."""
+    return list(app.screen._compositor.render_strips())
+
+
+def styled(strip: Strip, attribute: str) -> str:
+    """The text of a line drawn with a style attribute ("reverse", "bold", ...)."""
+    return "".join(seg.text for seg in strip if seg.style is not None and getattr(seg.style, attribute))

@@ -184,7 +184,9 @@ def test_read_only_refuses_every_action_key() -> None:
             await pilot.pause(0.05)
             assert app.screen is screen, key
         assert any("read-only" in n.message for n in app._notifications)
-        assert app.session is not None and not app.session.guard.records
+        # nothing was attempted: every key was refused, and each refusal is in the audit
+        assert app.session is not None and app.session.guard.records
+        assert {r.outcome for r in app.session.guard.records} == {"refused"}
 
     run(scenario, read_only=True)
 

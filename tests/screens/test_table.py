@@ -587,3 +587,46 @@ def test_wide_terminals_let_capped_columns_show_their_values_whole() -> None:
         assert "…" in line and "image-classification" not in line  # no room: truncated
 
     run(narrow, size=(20, 10), columns=columns)
+
+
+def test_truncated_names_keep_the_tail_that_tells_them_apart() -> None:
+    columns = [Column("name", "Name", flex=True, min_width=14, max_width=14), Column("state", "State", width=65)]
+
+    async def scenario(app: TableApp, table: CountingTable, pilot: Pilot[None]) -> None:
+        table.set_rows(
+            {
+                "a": ("mlw-prod-westeurope-07", "ok"),
+                "b": ("mlw-prod-westeurope-08", "ok"),
+                "c": ("tvmps_8a1c6e0f2d4b9c3e5f7a_d", "ok"),
+                "d": ("tvmps_8a1c6e0f2d4b9c3e5f7b_d", "ok"),
+            }
+        )
+        await settle(pilot)
+        lines = [line.split(" ")[0] for line in list(texts(table))[1:5]]
+        assert lines[0] == "mlw-prod-w…-07" and lines[1] == "mlw-prod-w…-08"
+        assert len(set(lines)) == 4, lines  # every row still distinguishable
+        assert all(len(name) == 14 for name in lines)
+
+    run(scenario, size=(80, 10), columns=columns)
+
+
+def test_left_and_right_scroll_to_the_columns_dropped_at_this_width() -> None:
+    async def scenario(app: TableApp, table: CountingTable, pilot: Pilot[None]) -> None:
+        table.set_rows(_dropping_rows())
+        table.focus()
+        await settle(pilot)
+        first = table.render_line(0).text.split()
+        assert first == ["Name", "Status", "Compute"]
+        await pilot.press("right")
+        await settle(pilot)
+        header = table.render_line(0).text.split()
+        assert header[0] == "Name" and "Status" not in header and "Note" in header
+        await pilot.press("right", "right", "right")  # only as far as the last column
+        await settle(pilot)
+        header = table.render_line(0).text.split()
+        assert header[-1] == "Tier" and "dedicated" in table.render_line(1).text
+        await pilot.press("left", "left", "left", "left", "left")
+        await settle(pilot)
+        assert table.render_line(0).text.split() == first
+
+    run(scenario, size=(62, 10), columns=DROPPING)

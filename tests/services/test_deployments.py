@@ -359,3 +359,38 @@ def test_invoke_validates_before_any_request_and_is_refused_read_only(
     assert fresh_emulator.request_count == before
     assert mutations.registry()["deployments.invoke"] is deployments.invoke.operation  # type: ignore[attr-defined]
     assert mutations.FUNCTIONS["deployments.invoke"] is deployments.invoke
+
+
+# -- a batch endpoint's default deployment -----------------------------------------------------------
+
+
+def test_batch_endpoint_default_deployment_changes_with_one_put(fresh_emulator: Emulator) -> None:
+    session = session_for(fresh_emulator)
+    ws = _ws(session)
+    ep = next(e for e in deployments.list_batch_endpoints(session, ws) if e.name == "churn-batch-prod-eus")
+    names = tuple(d.name for d in deployments.list_batch_deployments(session, ws, ep.name))
+    other = next(n for n in names if n != ep.default_deployment)
+    target = _target(ws, ep.name)
+    assert mutations.az_command("deployments.set_batch_default", target, {"deployment_name": other}).startswith(
+        f"az ml batch-endpoint update --name {ep.name} --set defaults.deployment_name={other} "
+    )
+    # a deployment the endpoint does not have: refused before any request
+    before = len(fresh_emulator.request_log)
+    with pytest.raises(ValidationError) as exc:
+        deployments.set_batch_default(session, target, deployment_name="nope", deployments=names)
+    assert exc.value.errors[0].field == "deployment_name"
+    assert fresh_emulator.request_log[before:] == []
+
+    deployments.set_batch_default(session, target, deployment_name=other, deployments=names)
+    sent = [(m, p, s) for m, p, s in fresh_emulator.request_log[before:] if m != "GET"]
+    assert [(m, s) for m, _, s in sent] == [("PUT", 200)] and sent[0][1].endswith(f"/batchEndpoints/{ep.name}")
+    assert deployments.get_batch_endpoint(session, ws, ep.name).default_deployment == other
+    raw = fresh_emulator.estate.get(ep.id)
+    assert raw is not None and raw["properties"]["defaults"] == {"deploymentName": other}
+    # read back after a lost answer: applied
+    reconcile = mutations.registry()["deployments.set_batch_default"].reconcile
+    assert reconcile is not None
+    applied, state = reconcile(session, target, {"deployment_name": other})
+    assert applied is True and other in state
+    outcomes = [r.outcome for r in session.guard.records if r.operation == "deployments.set_batch_default"]
+    assert outcomes == ["invalid", "attempted", "succeeded"]

@@ -54,3 +54,17 @@ def test_every_mutation_has_an_az_ml_command() -> None:
 def test_secrets_are_redacted_in_audit_parameters() -> None:
     red = mutations.redact({"account_key": "k3y", "nested": {"client_secret": "s"}, "name": "ok"})
     assert red == {"account_key": "***", "nested": {"client_secret": "***"}, "name": "ok"}
+
+
+def test_guard_check_refuses_read_only_with_the_reason_and_audits_it() -> None:
+    written: list[mutations.AuditRecord] = []
+    target = Target("sub", "rg", "ws", "ci-1")
+    open_guard = mutations.Guard(profile="p", user="u", audit=written.append)
+    assert open_guard.check("compute.stop", target) == ""
+    assert written == []  # nothing to audit until the operation runs
+    guard = mutations.Guard(profile="p", user="u", read_only=True, audit=written.append)
+    reason = guard.check("compute.stop", target)
+    assert reason == "Stop compute instance refused: profile 'p' is read-only"
+    assert [(r.operation, r.outcome, r.target, r.user, r.message) for r in written] == [
+        ("compute.stop", "refused", "ws/ci-1", "u", "read-only")
+    ]
