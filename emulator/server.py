@@ -33,7 +33,7 @@ log = logging.getLogger("emulator")
 AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints", "monitor"]
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
-_ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/")
+_ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/", "/storage/")  # storage authorises itself
 
 
 class Emulator:
@@ -395,7 +395,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             if payload or resp.status not in (204, 304):
                 self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(payload)))
+            if not (self.command == "HEAD" and "Content-Length" in resp.headers):  # HEAD: the entity's length
+                self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
