@@ -81,6 +81,11 @@ def _containers(estate: Estate, account: str, service: str) -> dict[str, str]:
 
 def _tree(estate: Estate, account: str, container: str) -> dict[str, Item]:
     """The contents of one container, generated from the seed on first use and kept (times stay put)."""
+    with estate.lock:  # concurrent first listings generate it once
+        return _generate(estate, account, container)
+
+
+def _generate(estate: Estate, account: str, container: str) -> dict[str, Item]:
     cache: dict[tuple[str, str], dict[str, Item]] = estate.area_state.setdefault(AREA, {})
     key = (account, container)
     if key not in cache:
