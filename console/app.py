@@ -189,11 +189,18 @@ class AzmlApp(App[int]):
     def get_default_screen(self) -> Screen[Any]:
         return _screen_for("workspaces", "")
 
+    def run(self, *args: Any, **kwargs: Any) -> int | None:
+        if not kwargs.get("headless"):
+            from .ttywatch import arm
+
+            arm()  # before the driver starts: a hang-up during start-up ends the process too
+        return super().run(*args, **kwargs)
+
     def on_mount(self) -> None:
         if not self.is_headless:
-            from .ttywatch import watch_terminal
+            from .ttywatch import EXIT_CODE, watch_terminal
 
-            self._tty_watch = watch_terminal(lambda: self.call_from_thread(self.exit, 129))
+            self._tty_watch = watch_terminal(lambda: self.call_from_thread(self.exit, EXIT_CODE))
         # After the first frame: signing in and starting the clients imports a lot, and that thread would
         # compete with the first frame for the interpreter.
         self.call_after_refresh(self.connect)
@@ -201,7 +208,7 @@ class AzmlApp(App[int]):
     def on_unmount(self) -> None:
         watch = getattr(self, "_tty_watch", None)
         if watch is not None:
-            watch.set()
+            watch.quitting()  # stays armed: a quit that races a hang-up still ends the process
         if self.session is not None:
             self.session.close()  # the SDK clients' connections go with the app
 

@@ -39,7 +39,7 @@ class DemoBackend:
 
         credential = emu.credential()
         return Session(
-            cloud=custom_cloud("demo", emu.endpoint, ca_bundle=emu.ca_file),
+            cloud=custom_cloud("demo", emu.endpoint, ca_bundle=emu.ca_file, storage_at_endpoint=True),
             credential=credential,
             profile="demo",
             tenant_id=emu.tenant_id,

@@ -47,7 +47,10 @@ def cloud_for(profile: Profile) -> Cloud:
         if not path.is_file():
             raise SourceError(f"profile '{profile.name}': the CA bundle {path} does not exist")
         ca_bundle = str(path)
-    cloud = custom_cloud(profile.name, profile.endpoint, ca_bundle=ca_bundle)
+    # A profile signing in to the emulator also reads storage there (path-style, on the same endpoint).
+    cloud = custom_cloud(
+        profile.name, profile.endpoint, ca_bundle=ca_bundle, storage_at_endpoint=profile.auth == "emulator"
+    )
     overrides: dict[str, Any] = {k: v.rstrip("/") if k != "storage_suffix" else v for k, v in profile.endpoints}
     return dataclasses.replace(cloud, **overrides) if overrides else cloud
 

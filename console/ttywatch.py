@@ -1,7 +1,11 @@
-"""Exit cleanly when the terminal goes away (an SSH drop), instead of spinning on a dead TTY.
+"""End the process when its terminal goes away (an SSH drop, a killed tmux session), whatever phase it is in.
 
-After a hang-up the TTY reads as end-of-file forever; Textual's input loop would then spin at full CPU.
-A small thread polls stdin for POLLHUP/POLLERR and asks the app to exit; SIGHUP does the same.
+After a hang-up the TTY reads as end-of-file (or EIO) for ever: Textual's input thread would then spin at full
+CPU, and its writer thread can no longer drain its queue, so a quit that races the hang-up can block for ever in
+the driver's close. The watch therefore does not rely on the UI stopping: once the terminal is lost (POLLHUP,
+POLLERR or POLLNVAL on stdin, or SIGHUP) it asks the app to exit and, if the process is still alive `grace`
+seconds later, ends it with `os._exit`. The watch is armed once per process and stays armed through quitting
+and interpreter shutdown (its threads are daemons, started before anything can be shutting down).
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ import select
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
 _HUNG_UP = select.POLLHUP | select.POLLERR | select.POLLNVAL
+EXIT_CODE = 129  # 128 + SIGHUP, as a shell reports a process ended by a hang-up
 
 
 def terminal_gone(fd: int) -> bool:
@@ -26,34 +32,95 @@ def terminal_gone(fd: int) -> bool:
     return False
 
 
-def watch_terminal(on_lost: Callable[[], None], *, interval: float = 0.5, grace: float = 5.0) -> threading.Event:
-    """Call `on_lost` once when the controlling terminal hangs up; if the process is still alive
-    `grace` seconds later, end it. Returns an event that stops the watch."""
-    stop = threading.Event()
-    stdin = sys.__stdin__
-    if stdin is None or not os.isatty(stdin.fileno()):
-        return stop
-    fd = stdin.fileno()
+class TerminalWatch:
+    """One per process: a poller thread (hang-up on `fd`), a SIGHUP handler, and a reaper thread that waits
+    for either and ends the process `grace` seconds later unless it has exited by then."""
 
-    def lost() -> None:
-        on_lost()
-        if not stop.wait(grace):
-            os._exit(1)  # the UI did not stop in time: do not linger as an orphan
+    def __init__(self, fd: int, *, interval: float = 0.5, grace: float = 0.75) -> None:
+        self.fd = fd
+        self.interval = interval
+        self.grace = grace
+        self.lost = threading.Event()
+        self._on_lost: Callable[[], None] | None = None
+        self._quitting = threading.Event()
+        threading.Thread(target=self._poll, name="azml-ttywatch", daemon=True).start()
+        threading.Thread(target=self._reap, name="azml-ttyreaper", daemon=True).start()
+        threading.Thread(target=self._notify, name="azml-ttylost", daemon=True).start()
 
-    def run() -> None:
-        while not stop.wait(interval):
+    def on_lost(self, callback: Callable[[], None] | None) -> None:
+        """What to ask of the UI when the terminal goes (it may block: it runs on its own thread)."""
+        self._on_lost = callback
+
+    def quitting(self) -> None:
+        """The app has begun to quit: nothing more to ask of it; the watch stays armed until the process ends."""
+        self._quitting.set()
+        self._on_lost = None
+
+    def hang_up(self) -> None:
+        self.lost.set()
+
+    def _poll(self) -> None:
+        poller = select.poll()
+        poller.register(self.fd, 0)  # hang-up, error and invalid are always reported; input is not watched
+        timeout_ms = int(self.interval * 1000)
+        while not self.lost.is_set():
             try:
-                gone = terminal_gone(fd)
+                events = poller.poll(timeout_ms)
+            except InterruptedError:
+                continue
             except (OSError, ValueError):
-                gone = True
-            if gone:
-                lost()
-                return
+                events = [(self.fd, select.POLLNVAL)]
+            if any(ev & _HUNG_UP for _, ev in events):
+                self.lost.set()
 
-    def on_sighup(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=lost, name="azml-sighup", daemon=True).start()
+    def _notify(self) -> None:
+        self.lost.wait()
+        callback = self._on_lost
+        if callback is not None and not self._quitting.is_set():
+            try:
+                callback()
+            except Exception:  # the app may be half torn down; the reaper ends the process anyway
+                pass
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGHUP, on_sighup)
-    threading.Thread(target=run, name="azml-ttywatch", daemon=True).start()
-    return stop
+    def _reap(self) -> None:
+        self.lost.wait()
+        time.sleep(self.grace)  # time for the UI to exit on its own and restore what it can
+        os._exit(EXIT_CODE)  # the process did not end in time: do not linger as an orphan on a dead terminal
+
+
+_watch: TerminalWatch | None = None
+_lock = threading.Lock()
+
+
+def arm(*, interval: float = 0.5, grace: float = 0.75) -> TerminalWatch | None:
+    """Start watching the controlling terminal (stdin), once per process; None when stdin is not a TTY."""
+    global _watch
+    with _lock:
+        if _watch is not None:
+            return _watch
+        stdin = sys.__stdin__
+        if stdin is None:
+            return None
+        try:
+            fd = stdin.fileno()
+            if not os.isatty(fd):
+                return None
+        except (OSError, ValueError):
+            return None
+        _watch = TerminalWatch(fd, interval=interval, grace=grace)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGHUP, _on_sighup)
+        return _watch
+
+
+def _on_sighup(signum: int, frame: FrameType | None) -> None:
+    if _watch is not None:
+        _watch.hang_up()
+
+
+def watch_terminal(on_lost: Callable[[], None]) -> TerminalWatch | None:
+    """Arm the watch (if not yet) and have it call `on_lost` (on a thread of its own) when the terminal goes."""
+    watch = arm()
+    if watch is not None:
+        watch.on_lost(on_lost)
+    return watch

@@ -24,6 +24,10 @@ class EmulatorConfig:
     retry_after: str = "1"
     options: dict[str, str] = field(default_factory=dict)  # area-specific extras
     faults: list[FaultRule] = field(default_factory=list)  # from the start (the ``faults`` option, FAULTS_HELP)
+    # A connection waiting this long for a request (or a TLS handshake) is closed. Not a multiple of the usual
+    # auto-refresh intervals, so a keep-alive connection is rarely closed just as its next request is sent.
+    idle_timeout_s: float = 75.0
+    max_workers: int = 128  # connections served at once; idle ones give way to new ones when all are taken
 
     @classmethod
     def from_options(cls, options: dict[str, str], **defaults: Any) -> EmulatorConfig:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 import time
 from typing import Any
 
@@ -48,14 +50,23 @@ def make_token(
 
 
 def decode_token(token: str) -> dict[str, Any]:
-    """The claims of a JWT-shaped token, or raise ValueError."""
+    """The claims of a JWT-shaped token, or raise ValueError: three dot-separated parts, a base64url JSON object
+    as the payload, and an ``exp`` that is a finite NumericDate (RFC 7519), as Entra ID issues."""
     parts = token.split(".")
-    if len(parts) != 3:
+    if len(parts) != 3 or not parts[1]:
         raise ValueError("not a JWT")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", parts[1]):
+        raise ValueError("the JWT payload is not base64url")
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    claims = json.loads(base64.urlsafe_b64decode(payload))
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, RecursionError) as e:  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ValueError(f"the JWT payload is not JSON: {type(e).__name__}") from e
     if not isinstance(claims, dict):
         raise ValueError("JWT payload is not an object")
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
+        raise ValueError("the JWT 'exp' claim is not a NumericDate")
     return claims
 
 

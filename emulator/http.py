@@ -144,7 +144,7 @@ class Router:
             if m:
                 path_matched = True
                 if route.method == method:
-                    params = {k: urllib.parse.unquote(v) for k, v in m.groupdict().items()}
+                    params = {k: urllib.parse.unquote(v) for k, v in m.groupdict().items() if v is not None}
                     return route.handler, params
         if path_matched:
             raise ApiError(405, "MethodNotAllowed", f"The method '{method}' is not allowed on '{path}'.")

@@ -49,7 +49,7 @@ AREAS = [
 ]
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
-_ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/")
+_ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/", "/storage/")  # storage authorises itself
 
 
 class Emulator:
@@ -77,7 +77,7 @@ class Emulator:
             module.register(self.router, self)
         self.directory: Directory  # the demo tenant's sign-in (set by the identity area)
         self.certs: CertFiles | None = None
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
 
@@ -119,7 +119,7 @@ class Emulator:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.certs.cert_file, self.certs.key_file)
         handler = _make_handler(self)
-        httpd = _Server(("127.0.0.1", self.config.port), handler)
+        httpd = _Server(("127.0.0.1", self.config.port), handler, max(1, self.config.max_workers))
         httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
         self._httpd = httpd
         self.port = httpd.server_address[1]
@@ -131,7 +131,9 @@ class Emulator:
     def stop(self) -> None:
         self._stopping.set()
         if self._httpd is not None:
+            self._httpd.closing.set()
             self._httpd.shutdown()
+            self._httpd.evict_idle(every=True)
             self._httpd.server_close()
             self._httpd = None
         if self._thread is not None:
@@ -268,7 +270,15 @@ def _authenticate(req: Request, tenant_id: str) -> dict[str, Any]:
     try:
         claims = decode_token(auth[7:].strip())
     except ValueError as e:
-        raise ApiError(401, "InvalidAuthenticationToken", "The access token is invalid.") from e
+        raise ApiError(
+            401,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+            headers={
+                "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/", '
+                'error="invalid_token", error_description="The access token is invalid."'
+            },
+        ) from e
     if claims.get("tid") != tenant_id:
         raise ApiError(
             401,
@@ -282,9 +292,73 @@ def _authenticate(req: Request, tenant_id: str) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
+    """A thread per connection, but at most `max_workers` of them. A connection waiting for its next request
+    (or its TLS handshake) is idle: it is closed after `idle_timeout` seconds (the handler's socket timeout),
+    and when every worker is taken a new connection closes the longest-idle one, as servers close idle
+    keep-alive connections under pressure; when none is idle, it waits for a worker."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], max_workers: int) -> None:
+        super().__init__(address, handler)
+        self.max_workers = max_workers
+        self.closing = threading.Event()
+        self._slots = threading.BoundedSemaphore(max_workers)
+        self._idle: dict[socket.socket, float] = {}  # connections waiting for a request, since when
+        self._evicted: set[socket.socket] = set()
+        self._idle_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.evict_idle()
+            while not self._slots.acquire(timeout=0.2):
+                if self.closing.is_set():
+                    self.shutdown_request(request)
+                    return
+                self.evict_idle()
+        try:
+            threading.Thread(
+                target=self._work, args=(request, client_address), name="azml-emulator-conn", daemon=True
+            ).start()
+        except BaseException:
+            self._slots.release()
+            self.shutdown_request(request)
+            raise
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._idle_lock:
+                self._idle.pop(request, None)
+                self._evicted.discard(request)
+            self._slots.release()
+
+    def mark_idle(self, conn: socket.socket) -> None:
+        with self._idle_lock:
+            if conn not in self._evicted:
+                self._idle[conn] = time.monotonic()
+
+    def mark_busy(self, conn: socket.socket) -> bool:
+        """A request arrived on `conn`; False if the connection was closed as idle meanwhile."""
+        with self._idle_lock:
+            self._idle.pop(conn, None)
+            return conn not in self._evicted
+
+    def evict_idle(self, *, every: bool = False) -> None:
+        with self._idle_lock:
+            chosen = sorted(self._idle, key=self._idle.__getitem__)
+            if not every:
+                chosen = chosen[:1]
+            for conn in chosen:
+                del self._idle[conn]
+                self._evicted.add(conn)
+                try:  # the plain socket's shutdown: the worker blocked reading it wakes up to end-of-file
+                    socket.socket.shutdown(conn, socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # TLS handshakes aborted by a client and connection resets are routine; stay quiet.
@@ -297,16 +371,36 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
         server_version = "azml-emulator"
         disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid ~40 ms per response
         sys_version = ""
+        timeout = emulator.config.idle_timeout_s or None  # per socket operation: an idle connection is closed
+        server: _Server
 
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
         def setup(self) -> None:
             super().setup()
+            self.server.mark_idle(self.connection)
+            self._handshaken = False
             try:
                 self.connection.do_handshake()  # type: ignore[attr-defined]
+                self._handshaken = True
             except (ssl.SSLError, OSError):
                 self.close_connection = True
+
+        def handle(self) -> None:
+            if not self._handshaken:
+                return
+            self.close_connection = True
+            self.handle_one_request()
+            while not self.close_connection:
+                self.server.mark_idle(self.connection)
+                self.handle_one_request()
+
+        def parse_request(self) -> bool:
+            if not self.server.mark_busy(self.connection):
+                self.close_connection = True  # closed as idle as this request arrived: the client retries
+                return False
+            return super().parse_request()
 
         def _serve(self) -> None:
             # "//metadata/endpoints": a base URL ending in "/" joined with a path (az cloud register does it)
@@ -347,7 +441,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             if payload or resp.status not in (204, 304):
                 self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(payload)))
+            if not (self.command == "HEAD" and "Content-Length" in resp.headers):  # HEAD: the entity's length
+                self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)

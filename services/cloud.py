@@ -29,6 +29,7 @@ class Cloud:
     # A local emulator such as Azurite serves path-style URLs: "http://127.0.0.1:PORT/{account}".
     blob_endpoint: str = ""
     file_endpoint: str = ""
+    dfs_endpoint: str = ""
 
     @property
     def arm_scope(self) -> str:
@@ -53,6 +54,17 @@ class Cloud:
         if self.file_endpoint:
             return self.file_endpoint.format(account=account)
         return f"{protocol or 'https'}://{account}.file.{suffix or self.storage_suffix}"
+
+    def dfs_url(self, account: str, suffix: str = "", protocol: str = "https") -> str:
+        """The Data Lake (dfs) service URL of a storage account (suffix: a datastore's endpoint, else the cloud's)."""
+        if self.dfs_endpoint:
+            return self.dfs_endpoint.format(account=account)
+        return f"{protocol or 'https'}://{account}.dfs.{suffix or self.storage_suffix}"
+
+    def storage_authority(self, authority: str) -> str:
+        """The sign-in authority for a storage credential: a custom cloud (air-gapped, or an emulator) signs in
+        only at its own authority, whatever a datastore names."""
+        return (authority or self.authority) if self.builtin else self.authority
 
     def metrics_endpoint(self, region: str) -> str:
         return self.metrics or f"https://{region}.metrics.monitor.azure.com"
@@ -120,14 +132,27 @@ BUILTIN_CLOUDS = {c.name: c for c in (AZURE_PUBLIC, AZURE_US_GOVERNMENT, AZURE_C
 
 
 def custom_cloud(
-    name: str, endpoint: str, *, ca_bundle: str | None = None, blob_endpoint: str = "", file_endpoint: str = ""
+    name: str,
+    endpoint: str,
+    *,
+    ca_bundle: str | None = None,
+    blob_endpoint: str = "",
+    file_endpoint: str = "",
+    storage_at_endpoint: bool = False,
 ) -> Cloud:
     """A cloud whose every service answers at one base URL (a standalone or embedded emulator).
 
     Storage is separate: pass ``blob_endpoint``/``file_endpoint`` templates (e.g. Azurite's
-    "http://127.0.0.1:PORT/{account}"), else storage URLs derive from the public suffix.
+    "http://127.0.0.1:PORT/{account}"), or ``storage_at_endpoint`` for the path-style storage data plane the
+    emulator serves at ``{endpoint}/storage/{blob|dfs|file}/{account}``; else storage URLs derive from the
+    public suffix.
     """
     base = endpoint.rstrip("/")
+    dfs_endpoint = ""
+    if storage_at_endpoint:
+        blob_endpoint = blob_endpoint or f"{base}/storage/blob/{{account}}"
+        file_endpoint = file_endpoint or f"{base}/storage/file/{{account}}"
+        dfs_endpoint = f"{base}/storage/dfs/{{account}}"
     return Cloud(
         name=name,
         resource_manager=base,
@@ -141,4 +166,5 @@ def custom_cloud(
         builtin=False,
         blob_endpoint=blob_endpoint,
         file_endpoint=file_endpoint,
+        dfs_endpoint=dfs_endpoint,
     )

@@ -125,11 +125,13 @@ def _storage_credential(session: Session, ds: Datastore) -> Any:
     extra: dict[str, Any] = {}
     if session.cloud.ca_bundle:
         extra["connection_verify"] = session.cloud.ca_bundle
+    if not session.cloud.builtin:
+        extra["disable_instance_discovery"] = True  # the custom authority is the only host contacted
     return ClientSecretCredential(
         ds.tenant_id,
         ds.client_id,
         str(secrets.get("clientSecret") or ""),
-        authority=ds.authority_url or session.cloud.authority,
+        authority=session.cloud.storage_authority(ds.authority_url),
         **extra,
     )
 

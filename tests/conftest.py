@@ -43,7 +43,7 @@ def fresh_emulator() -> Iterator[Emulator]:
 
 
 def cloud_for(emu: Emulator) -> Cloud:
-    return custom_cloud("emulator", emu.endpoint, ca_bundle=emu.ca_file)
+    return custom_cloud("emulator", emu.endpoint, ca_bundle=emu.ca_file, storage_at_endpoint=True)
 
 
 @pytest.fixture(scope="session")

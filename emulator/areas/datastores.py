@@ -319,6 +319,9 @@ def _truthy(value: str | None) -> bool | None:
 
 
 def register(router: Any, emu: Any) -> None:
+    from . import storage
+
+    storage.register(router, emu)  # the data plane of the datastores' storage accounts
     estate: Estate = emu.estate
     base = WS + "/{ws}/datastores"
 

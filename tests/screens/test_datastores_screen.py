@@ -320,6 +320,11 @@ def test_read_only_refuses_register_set_default_and_unregister() -> None:
 
 
 def test_browsing_a_demo_datastore_fails_gracefully_as_unreachable() -> None:
+    def connect(backend: DemoBackend) -> Session:
+        base = backend.connect()  # the demo, with its blob service moved to a local port nothing listens on
+        cloud = dataclasses.replace(base.cloud, blob_endpoint="https://127.0.0.1:9/{account}")
+        return Session(cloud=cloud, credential=base.credential, profile="demo", tenant_id=base.tenant_id)
+
     async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
         screen = await _open(app, pilot)
         await _select(screen, pilot, _key_of(screen, "workspaceblobstore"))
@@ -338,7 +343,7 @@ def test_browsing_a_demo_datastore_fails_gracefully_as_unreachable() -> None:
         await pilot.press("escape")  # esc at the root goes back to the list
         await wait_for(lambda: app.screen is screen, pilot)
 
-    _drive(scenario)
+    _drive(scenario, connect=connect)
 
 
 BLOBS = {
