@@ -18,6 +18,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,6 +250,8 @@ class Directory:
     _key: rsa.RSAPrivateKey | None = None
     _cert: x509.Certificate | None = None
     _cert_dir: str = ""
+    # Principals registered elsewhere in the estate (a datastore's service principal), looked up by client id
+    find_principal: Callable[[str], ServicePrincipal | None] | None = None
 
     def __post_init__(self) -> None:
         if not self.principals:
@@ -272,7 +275,10 @@ class Directory:
         return self.principals
 
     def principal(self, client_id: str) -> ServicePrincipal | None:
-        return next((p for p in self.principals if p.client_id.lower() == client_id.lower()), None)
+        found = next((p for p in self.principals if p.client_id.lower() == client_id.lower()), None)
+        if found is None and self.find_principal is not None:
+            found = self.find_principal(client_id)
+        return found
 
     def without_access(self, caller: dict[str, Any]) -> bool:
         """Whether a token's caller is a principal with no role assignment."""

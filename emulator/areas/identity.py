@@ -23,6 +23,7 @@ import secrets
 import string
 import time
 import urllib.parse
+import uuid
 from typing import Any
 
 from ..http import Request, Response
@@ -128,8 +129,25 @@ def cloud_metadata(base: str, api_version: str) -> Any:
     return doc if api_version >= "2022-09-01" else [doc]
 
 
+def datastore_principal(estate: Any, client_id: str) -> ServicePrincipal | None:
+    """The service principal a datastore signs in to its storage with: its app registration lives in the
+    tenant too, so its client id and secret (as registered on the datastore) get tokens."""
+    secrets = estate.area_state.get("datastores", {}).get("secrets", {})
+    for rid, secret in list(secrets.items()):
+        if secret.get("secretsType") != "ServicePrincipal":
+            continue
+        resource = estate.get(rid) or {}
+        credentials = (resource.get("properties") or {}).get("credentials") or {}
+        if str(credentials.get("clientId", "")).lower() == client_id.lower():
+            object_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sp:{client_id.lower()}"))
+            name = f"datastore {resource.get('name', '')}"
+            return ServicePrincipal(name, client_id, object_id, secret=str(secret.get("clientSecret", "")))
+    return None
+
+
 def register(router: Any, emu: Any) -> None:
     directory = Directory(tenant_id=emu.estate.tenant_id, seed=emu.config.seed)
+    directory.find_principal = lambda client_id: datastore_principal(emu.estate, client_id)
     emu.directory = directory
     polls = emu.config.options.get("device_code_polls", "1")
     if not polls.isdigit() or int(polls) > 100:
