@@ -237,7 +237,7 @@ def run(op: Operation, fn: Callable[..., R], session: Any, target: Target, param
     except Exception as e:
         err: ServiceError = classify(e)
         rid = err.request_id or ",".join(request_ids)
-        if response_lost(e) or outcome_unknown(err):
+        if response_lost(e) or outcome_unknown(e, err):
             lost = _reconcile(op, session, target, params, err)
             outcome = {True: "succeeded", False: "failed"}.get(lost.applied, "unknown")  # type: ignore[arg-type]
             _record(guard, op, target, params, outcome, message=str(lost), request_id=rid)
@@ -250,16 +250,20 @@ def run(op: Operation, fn: Callable[..., R], session: Any, target: Target, param
     return result
 
 
-def outcome_unknown(err: ServiceError) -> bool:
-    """A 5xx answer to a mutation says nothing of whether it was applied (500, 502, 503, 504 alike)."""
-    return err.status is not None and err.status >= 500
+def outcome_unknown(exc: BaseException, err: ServiceError) -> bool:
+    """A 5xx answer to the mutating request itself says nothing of whether it was applied (500, 502, 503,
+    504 alike). A long-running operation's failure reported on its status monitor is an answer: failed."""
+    if err.status is None or err.status < 500:
+        return False
+    request = getattr(getattr(exc, "response", None), "request", None)
+    return str(getattr(request, "method", "POST")).upper() != "GET"
 
 
 def _reconcile(
     op: Operation, session: Any, target: Target, params: Mapping[str, Any], err: ServiceError
 ) -> ResponseLost:
     """A sent mutation's outcome is unknown (answer lost, or a 5xx): never send it again, read the resource."""
-    answered = outcome_unknown(err)
+    answered = err.status is not None and err.status >= 500
     if answered:
         cause = f"{err.status}" + (f" {err.code}" if err.code else "")
     else:
@@ -304,7 +308,8 @@ def expect_state(
     applied: tuple[str, ...],
     not_applied: tuple[str, ...] = (),
 ) -> Callable[[Any, Target, Mapping[str, Any]], Reconciled]:
-    """A reconcile from ``read`` → (name, state, "" when missing) and the states that mean applied / not."""
+    """A reconcile from ``read`` → (name, state, "" when missing) and the states that mean applied / not
+    (``not_applied`` ``("*",)``: every state not in ``applied``, e.g. a delete: whatever still exists)."""
 
     def reconcile(session: Any, target: Target, params: Mapping[str, Any]) -> Reconciled:
         name, state = read(session, target, params)
@@ -312,7 +317,7 @@ def expect_state(
         shown = f"{name} is {state}" if state else f"{name} does not exist"
         if s in applied:
             return True, shown
-        if s in not_applied:
+        if s in not_applied or not_applied == ("*",):
             return False, shown
         return None, shown
 

@@ -125,9 +125,8 @@ def test_a_profile_session_writes_the_audit_with_user_profile_and_request_ids(
 
 
 def test_a_service_principal_is_named_by_its_app_id() -> None:
-    from services.session import token_identity
-
     from emulator.credential import make_token
+    from services.session import token_identity
 
     class App:
         def get_token(self, *scopes: str, **kw: Any) -> Any:

@@ -1,0 +1,113 @@
+"""Start-up resilience: a 401 on discovery (subscriptions, Resource Graph) is answered with a fresh token as
+on every other route, and the console retries its connection — by itself after a blip, and on `r` — saying
+so on its status line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import pytest
+from rich.text import Text
+
+from console.app import AzmlApp
+from console.cli import main
+from console.demo import DemoBackend
+from console.exitcodes import ExitCode
+from emulator.faults import parse_faults
+from screens.widgets.context_bar import ContextBar
+from services.session import Session
+from tests.test_app import wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+DISCOVERY = {
+    "subscriptions": r"^/subscriptions$",
+    "resource-graph": r"/providers/Microsoft\.ResourceGraph/resources",
+}
+
+
+@pytest.mark.parametrize("route", list(DISCOVERY))
+def test_a_401_on_discovery_at_start_up_is_renewed(route: str, capsys: pytest.CaptureFixture[str]) -> None:
+    fault = f"{DISCOVERY[route]}:401:times=1"
+    rc = main(["snapshot", "--demo", "--demo-option", f"faults={fault}", "-f", "json", "workspaces"])
+    out = capsys.readouterr()
+    assert rc == ExitCode.OK, out.err[-2000:]
+    doc = json.loads(out.out)
+    assert doc["workspaces"] and not doc["errors"]
+
+
+def _status(app: AzmlApp) -> str:
+    """The context bar as drawn on the terminal."""
+    rendered = app.screen.query_one(ContextBar).render()
+    return rendered.plain if isinstance(rendered, Text) else str(rendered)
+
+
+def _faulty(backend: DemoBackend, spec: str, calls: list[int]) -> Any:
+    """The demo's connect with a fault on the emulator from the first connection on."""
+
+    def connect() -> Session:
+        session = backend.connect()
+        session.retry_backoff_s = 0.05
+        emu = backend.emulator
+        assert emu is not None
+        if not calls:
+            for rule in parse_faults(spec):
+                emu.faults.add(rule)
+        calls.append(1)
+        return session
+
+    return connect
+
+
+def test_the_console_retries_its_connection_after_a_blip_and_says_so() -> None:
+    backend = DemoBackend({"frozen": "true"})
+    calls: list[int] = []
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        # the first attempt meets four 503s (more than the client's three retries); the second connects
+        app = AzmlApp(_faulty(backend, r"^/subscriptions$:503:times=4", calls), profile="demo")
+        async with app.run_test(size=(140, 30)) as pilot:
+            await wait_for(lambda: "retrying in" in _status(app), pilot, timeout=60)
+            seen.append(_status(app))
+            await wait_for(lambda: app.session is not None and app.workspace is not None, pilot, timeout=60)
+            seen.append(_status(app))
+            await pilot.press("q")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        backend.stop()
+    assert re.search(r"not connected · retrying in 1s \(attempt 1 failed\) · r retries now", seen[0]), seen[0]
+    assert len(calls) == 2
+    assert "not connected" not in seen[1] and "demo" in seen[1]
+
+
+def test_r_reconnects_after_a_start_up_failure() -> None:
+    backend = DemoBackend({"frozen": "true"})
+    calls: list[int] = []
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        # a refusal (403) is not retried by itself: it waits for the user's `r`
+        app = AzmlApp(_faulty(backend, r"^/subscriptions$:403", calls), profile="demo")
+        async with app.run_test(size=(140, 30)) as pilot:
+            await wait_for(lambda: "not connected" in _status(app), pilot, timeout=60)
+            seen.append(_status(app))
+            emu = backend.emulator
+            assert emu is not None
+            emu.faults.clear()  # the cause is fixed (a role granted)
+            await pilot.press("r")
+            await wait_for(lambda: app.session is not None and app.workspace is not None, pilot, timeout=60)
+            seen.append(_status(app))
+            await pilot.press("q")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        backend.stop()
+    assert "not connected (attempt 1 failed) · r retries" in seen[0], seen[0]
+    assert len(calls) == 2 and "not connected" not in seen[1]
