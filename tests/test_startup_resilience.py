@@ -111,3 +111,29 @@ def test_r_reconnects_after_a_start_up_failure() -> None:
         backend.stop()
     assert "not connected (attempt 1 failed) · r retries" in seen[0], seen[0]
     assert len(calls) == 2 and "not connected" not in seen[1]
+
+
+def test_every_sdk_client_renews_its_token_on_a_401(fresh_emulator: Any) -> None:
+    """azure-ai-ml's clients (the actions) and the Log Analytics client answer a 401 as the REST client does."""
+    import datetime as dt
+
+    from services import monitor, workspaces
+    from tests.conftest import session_for
+    from tests.emulator.test_monitor import _customer_id, _ws
+
+    emu = fresh_emulator
+    session = session_for(emu)
+    try:
+        ws = next(w for w in workspaces.list_workspaces(session) if w.name == "mlw-prod-eus")
+        for rule in parse_faults(r"/computes/cpu-cluster$:401:method=GET:times=1"):
+            emu.faults.add(rule)
+        ml = session.ml_client(ws.subscription_id, ws.resource_group, ws.name)
+        assert ml.compute.get("cpu-cluster").name == "cpu-cluster"
+        law = _customer_id(emu, _ws(emu))
+        for rule in parse_faults(rf"/v1/workspaces/{law}/query$:401:times=1"):
+            emu.faults.add(rule)
+        result = monitor._logs_client(session).query_workspace(law, "print n = 1", timespan=dt.timedelta(hours=1))
+        assert result.tables[0].rows
+    finally:
+        session.close()
+    assert [k for k, _m, _p in emu.faults.log] == ["401", "401"]
