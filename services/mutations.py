@@ -152,11 +152,10 @@ class Guard:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def who(self) -> str:
-        """The acting user for an audit line (asked of ``identify`` once, when not given)."""
+        """The acting user for an audit line (asked of ``identify`` until it names one, when not given)."""
         if not self.user and self.identify is not None:
-            identify, self.identify = self.identify, None
             try:
-                self.user = identify()
+                self.user = self.identify()
             except Exception:  # the identity is best effort; the action reports its own failure
                 self.user = ""
         return self.user

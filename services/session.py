@@ -101,7 +101,7 @@ class Session:
         service principal's application id; "" when no token can be had (the action then says why)."""
         with self._lock:
             known = self._identity
-        if known is None:
+        if not known:
             known = token_identity(self.credential, self.cloud.arm_scope)
             with self._lock:
                 self._identity = known

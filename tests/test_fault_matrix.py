@@ -448,3 +448,25 @@ def test_every_mutation_is_sent_once_under(case: MutationCase, fault: str) -> No
         assert applied_by_fault or "Nothing was re-sent" in str(error)
     if fault in ("500", "503"):
         assert records[-1].request_id and records[-1].request_id in str(error)
+
+
+def test_a_throttled_mutation_is_sent_again_after_retry_after() -> None:
+    """The one exception to at most once: Azure answers 429 before acting on a request."""
+    from services import compute, workspaces
+    from services.mutations import Target
+
+    backend = DemoBackend({"frozen": "true"})
+    try:
+        session = backend.connect()
+        emu = backend.emulator
+        assert emu is not None
+        ws = next(w for w in workspaces.list_workspaces(session) if w.name == PROD_WS)
+        inst = next(c for c in compute.list_computes(session, ws) if c.kind == "instance" and c.state == "Running")
+        for rule in parse_faults(f"/computes/{inst.name}/stop$:429:retry-after=1:times=1"):
+            emu.faults.add(rule)
+        compute.stop_instance(session, Target(ws.subscription_id, ws.resource_group, ws.name, inst.name))
+        posts = [s for m, p, s in emu.request_log if m == "POST" and p.endswith(f"/computes/{inst.name}/stop")]
+        outcome = session.guard.records[-1].outcome
+    finally:
+        backend.stop()
+    assert posts == [429, 202] and outcome == "succeeded"
