@@ -39,6 +39,22 @@ def test_a_401_on_discovery_at_start_up_is_renewed(route: str, capsys: pytest.Ca
     assert doc["workspaces"] and not doc["errors"]
 
 
+@pytest.mark.parametrize("command", ["check", "query"])
+def test_check_and_query_recover_from_a_401_at_start_up(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    faults = "faults=" + ";".join(f"{pattern}:401:times=1" for pattern in DISCOVERY.values())
+    args = {
+        "check": ["check", "--checks", "failed-jobs", "--format", "json"],
+        "query": ["query", "-w", "mlw-prod-eus", "-f", "json", "print n = 1"],
+    }[command]
+    clean = main([args[0], "--demo", *args[1:]])  # the same command with no fault: what it should answer
+    expected = capsys.readouterr().out
+    rc = main([args[0], "--demo", "--demo-option", faults, *args[1:]])
+    out = capsys.readouterr()
+    assert rc == clean and clean != ExitCode.AUTH, out.err[-2000:]
+    assert json.loads(out.out).keys() == json.loads(expected).keys()
+    assert "auth" not in out.err.lower(), out.err[-2000:]
+
+
 def _status(app: AzmlApp) -> str:
     """The context bar as drawn on the terminal."""
     rendered = app.screen.query_one(ContextBar).render()
