@@ -39,18 +39,27 @@ def hosts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-@pytest.mark.parametrize("kind", ["secret", "certificate"])
-def test_a_service_principal_of_a_custom_cloud_contacts_only_its_authority(
-    kind: str, emulator: Any, hosts: list[str], tmp_path: Any
+@pytest.mark.parametrize("kind", ["secret", "certificate", "environment", "device-code"])
+def test_a_credential_of_a_custom_cloud_contacts_only_its_authority(
+    kind: str, emulator: Any, hosts: list[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    auth = "service-principal"
     extra: dict[str, Any] = {"client_secret_ref": "sp/secret"}
     if kind == "certificate":
         pem = tmp_path / "sp.pem"
         pem.write_bytes(_self_signed_pem())
         extra = {"certificate": str(pem)}
+    elif kind == "environment":
+        auth, extra = "environment", {}
+        monkeypatch.setenv("AZURE_TENANT_ID", TENANT)
+        monkeypatch.setenv("AZURE_CLIENT_ID", APP_ID)
+        monkeypatch.setenv("AZURE_CLIENT_SECRET", "s3cret")
+    elif kind == "device-code":
+        auth, extra = "device-code", {}
+        monkeypatch.setattr("console.credentials.encrypted_cache_available", lambda: False)
     profile = Profile(
         "airgapped",
-        auth="service-principal",
+        auth=auth,
         cloud="custom",
         endpoint=emulator.endpoint,
         ca_bundle=emulator.ca_file,
@@ -59,7 +68,9 @@ def test_a_service_principal_of_a_custom_cloud_contacts_only_its_authority(
         **extra,
     )
     cloud = cloud_for(profile)
-    credential = build_credential(profile, cloud, secrets=MemorySecrets({"sp/secret": "s3cret"}))
+    credential = build_credential(
+        profile, cloud, secrets=MemorySecrets({"sp/secret": "s3cret"}), device_code_prompt=lambda *a: None
+    )
     try:
         credential.get_token(cloud.arm_scope)
     except Exception:  # the sign-in itself needs the authority's OpenID endpoints; the hosts are the point
