@@ -71,12 +71,16 @@ def test_a_credential_of_a_custom_cloud_contacts_only_its_authority(
     credential = build_credential(
         profile, cloud, secrets=MemorySecrets({"sp/secret": "s3cret"}), device_code_prompt=lambda *a: None
     )
+    mark = len(emulator.request_log)
     try:
         credential.get_token(cloud.arm_scope)
     except Exception:  # the sign-in itself needs the authority's OpenID endpoints; the hosts are the point
         pass
     assert hosts, "no connection was attempted at all"
     assert set(hosts) <= LOOPBACK, hosts
+    # MSAL went straight to the custom authority's OpenID configuration, over TLS with the cloud's CA
+    paths = [p for _m, p, _s in emulator.request_log[mark:]]
+    assert f"/{TENANT}/v2.0/.well-known/openid-configuration" in paths, paths
 
 
 def test_public_and_sovereign_clouds_keep_instance_discovery(emulator: Any) -> None:
