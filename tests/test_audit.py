@@ -43,6 +43,7 @@ def test_attempts_outcomes_and_failures_are_appended(tmp_path: Path) -> None:
     ]
     failed = lines[-1]
     assert failed["request_id"] and "busy" in str(failed["message"])
+    assert lines[1]["request_id"] and lines[1]["request_id"] != failed["request_id"]  # success carries its own
     assert all(x["profile"] == "demo" and x["user"] == "ops@contoso.example" for x in lines)
     assert all(x["target"] == f"mlw-prod-eus/{instance.name}" for x in lines)
 
