@@ -6,6 +6,7 @@ embedded emulator) happens in a thread worker after mount.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 
 from screens.widgets.context_bar import Context
 from screens.widgets.prompt import Prompt, PromptBar
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from services.session import Session
 
 Connect = Callable[[], "Session"]
+MAX_CONNECT_BACKOFF_S = 60.0  # the longest wait between two connection attempts
 
 
 def _screen_for(name: str, argument: str) -> Screen[Any]:
@@ -137,9 +140,15 @@ class AzmlApp(App[int]):
         default_workspace: str = "",
         initial: str = "",
         clock: Callable[[], str] | None = None,
+        connect_backoff_s: float = 1.0,
     ) -> None:
         super().__init__()
         self._connect = connect
+        self.connect_backoff_s = connect_backoff_s  # the first wait before a connection is retried (doubling)
+        self._connecting = False
+        self._connect_attempts = 0
+        self._retry_due = 0.0
+        self._retry_timer: Timer | None = None
         self.session: Session | None = None
         self.workspace: Workspace | None = None
         self.read_only = read_only
@@ -218,22 +227,83 @@ class AzmlApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
 
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    # -- connecting, with retries -----------------------------------------------------------------
+
     def connect(self) -> None:
+        """Start a connection attempt now (at start-up, on a retry's timer, or on `r` while not connected)."""
+        if self._connecting or self.session is not None:
+            return
+        self._cancel_retry()
+        self._connecting = True
+        self._connect_attempts += 1
+        attempt = self._connect_attempts
+        self.update_context(status="connecting…" if attempt == 1 else f"connecting… (attempt {attempt})")
+        self._connect_worker()
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _connect_worker(self) -> None:
+        session: Session | None = None
         try:
             session = self._connect()
             from services.workspaces import list_subscriptions
 
             subs = list_subscriptions(session)
         except Exception as e:
-            from services.errors import describe
+            from services.errors import ErrorKind, classify, describe
 
-            self.call_from_thread(self._connect_failed, describe(e))
+            from .source import SourceError
+
+            if session is not None:
+                session.close()
+            # A blip (a dropped connection, a 5xx, throttling) is retried on a timer; a setup problem
+            # (a profile, a secret, a refused sign-in) waits for `r` once the user has fixed it.
+            transient = not isinstance(e, SourceError) and classify(e).kind in (
+                ErrorKind.UNREACHABLE,
+                ErrorKind.TRANSIENT,
+                ErrorKind.THROTTLED,
+            )
+            self.call_from_thread(self._connect_failed, describe(e), transient)
             return
         self.subscription_names = {s.id.lower(): s.name for s in subs}
         self.call_from_thread(self._connected, session, [s.name for s in subs])
 
+    def _connect_failed(self, message: str, transient: bool = False) -> None:
+        self._connecting = False
+        attempt = self._connect_attempts
+        if attempt == 1 or not transient:
+            self.notify(message, title="Connecting", severity="error", timeout=15)
+        else:
+            self.errors.append((time.strftime("%H:%M:%S"), "Connecting", message))
+        if not transient:
+            self.update_context(status=f"not connected (attempt {attempt} failed) · r retries")
+            return
+        delay = min(self.connect_backoff_s * 2 ** (attempt - 1), MAX_CONNECT_BACKOFF_S)
+        self._retry_due = time.monotonic() + delay
+        self._retry_timer = self.set_interval(1.0, self._tick_retry)
+        self._tick_retry()
+
+    def _tick_retry(self) -> None:
+        left = self._retry_due - time.monotonic()
+        if left <= 0.05:
+            self.connect()
+            return
+        self.update_context(
+            status=f"not connected · retrying in {math.ceil(left)}s (attempt {self._connect_attempts} failed)"
+            " · r retries now"
+        )
+
+    def _cancel_retry(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def on_resource_screen_reconnect(self, message: Any) -> None:
+        """`r` on a screen while not connected: try again now."""
+        self.connect()
+
     def _connected(self, session: Session, subscriptions: list[str]) -> None:
+        self._connecting = False
+        self._cancel_retry()
         self.session = session
         self.read_only = self.read_only or session.read_only
         # One rule in one place: the services' guard refuses (and audits) whatever made the console read-only.
@@ -253,10 +323,6 @@ class AzmlApp(App[int]):
         if self._initial:
             initial, self._initial = self._initial, ""
             self.run_command(initial)
-
-    def _connect_failed(self, message: str) -> None:
-        self.update_context(status="not connected")
-        self.notify(message, title="Connecting", severity="error", timeout=15)
 
     # -- context --------------------------------------------------------------------------------
 

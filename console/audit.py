@@ -12,7 +12,7 @@ import os
 import threading
 from pathlib import Path
 
-from services.mutations import AuditRecord
+from services.mutations import AuditRecord, Guard
 
 ENV_DATA_DIR = "AZML_DATA_DIR"
 
@@ -50,6 +50,13 @@ class AuditLog:
                     os.close(fd)
             except OSError as e:
                 self.last_error = f"cannot write the audit log {self.path}: {e.strerror or e}"
+
+
+def session_guard(user: str = "") -> Guard:
+    """The guard every Session the console opens gets (profile, demo, emulator sign-in alike): its audit
+    lines go to the audit log. ``user``: the acting identity when known; otherwise the Session names it
+    from its access token on the first audited action."""
+    return Guard(user=user, audit=AuditLog())
 
 
 def read_audit(path: Path | None = None) -> list[dict[str, object]]:

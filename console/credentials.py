@@ -156,6 +156,13 @@ def build_credential(
     import azure.identity as identity
 
     authority = cloud.authority
+    # A custom cloud's authority is the only sign-in host contacted: MSAL's instance discovery (a call to
+    # the public login host to validate the authority) is off, and the cloud's CA bundle is trusted.
+    signin: dict[str, Any] = {}
+    if not cloud.known_authority:
+        signin["disable_instance_discovery"] = True
+        if cloud.ca_bundle:
+            signin["connection_verify"] = cloud.ca_bundle
     if auth == "azure-cli":
         return identity.AzureCliCredential(tenant_id=profile.tenant)  # type: ignore[return-value]
     if auth == "managed-identity":
@@ -169,15 +176,10 @@ def build_credential(
                 f"auth = environment needs {' and '.join(missing)} (and AZURE_CLIENT_SECRET or "
                 "AZURE_CLIENT_CERTIFICATE_PATH) in the environment"
             )
-        return identity.EnvironmentCredential(authority=authority)  # type: ignore[return-value]
+        return identity.EnvironmentCredential(authority=authority, **signin)  # type: ignore[return-value]
     cache = _cache_options()
     extra: dict[str, Any] = {"cache_persistence_options": cache} if cache is not None else {}
-    if not cloud.builtin:
-        # a custom cloud's authority (e.g. `azml emulator serve`): trust its CA, and never ask the public
-        # login host whether that authority is known
-        extra["disable_instance_discovery"] = True
-        if cloud.ca_bundle:
-            extra["connection_verify"] = cloud.ca_bundle
+    extra.update(signin)
     if auth == "service-principal":
         if secrets is None and profile.secret_refs():  # a certificate without a password needs no store
             raise AuthSetupError("a service principal needs the secret store")

@@ -33,9 +33,7 @@ class DemoBackend:
             if self.emulator is None:
                 self.emulator = Emulator(self.config).start()
             emu = self.emulator
-        from services.mutations import Guard
-
-        from .audit import AuditLog
+        from .audit import session_guard
 
         credential = emu.credential()
         return Session(
@@ -44,7 +42,7 @@ class DemoBackend:
             profile="demo",
             tenant_id=emu.tenant_id,
             read_only=self.read_only,
-            guard=Guard(user=credential.upn, audit=AuditLog()),
+            guard=session_guard(credential.upn),
         )
 
     def default_workspace(self) -> str:

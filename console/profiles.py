@@ -110,6 +110,8 @@ def open_profile(
 ) -> Source:
     from services.session import Session
 
+    from .audit import session_guard
+
     cloud = cloud_for(profile)
     credential = credential_for(profile, cloud, device_code_prompt=device_code_prompt, passphrase=passphrase)
     session = Session(
@@ -121,6 +123,7 @@ def open_profile(
         read_only=profile.read_only or read_only,
         production=profile.production,
         default_workspace=profile.default_workspace,
+        guard=session_guard(),
     )
     close = getattr(credential, "close", None)
     closers = [close] if callable(close) else []

@@ -89,7 +89,10 @@ async def _render(
     async with app.run_test(headless=True, size=size) as pilot:
         home = app.screen
         await _wait(
-            lambda: app.session is not None or app.context.status == "not connected", pilot, deadline, "the connection"
+            lambda: app.session is not None or app.context.status.startswith("not connected"),
+            pilot,
+            deadline,
+            "the connection",
         )
         if app.session is None:
             raise RenderError("could not connect (see `azml snapshot --format json` for the error)", ExitCode.AUTH)

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import NoActiveWorker, get_current_worker
@@ -267,9 +268,13 @@ class ResourceScreen(Screen[None], Generic[M]):
         self._update_title()
         self.action_refresh()
 
+    class Reconnect(Message):
+        """`r` while the app is not connected: the app tries to connect again now."""
+
     def action_refresh(self) -> None:
         session = self.session
         if session is None:
+            self.post_message(self.Reconnect())
             return
         if self.WORKSPACE_SCOPED and self.workspace is None:
             self._status("choose a workspace first (:workspaces, enter)")

@@ -7,7 +7,21 @@ same code, whether it talks to Azure or to 127.0.0.1.
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 from dataclasses import dataclass
+
+# The Entra ID authority hosts MSAL knows (public, US Government, China): instance discovery applies to them.
+ENTRA_PUBLIC_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.microsoft.com",
+        "login.windows.net",
+        "sts.windows.net",
+        "login.microsoftonline.us",
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,14 @@ class Cloud:
     blob_endpoint: str = ""
     file_endpoint: str = ""
     dfs_endpoint: str = ""
+
+    @property
+    def known_authority(self) -> bool:
+        """Whether the sign-in authority is one of Entra ID's public hosts, which MSAL validates through its
+        instance-discovery endpoint. Any other authority (a custom, air-gapped or local cloud) must be
+        used as given, with discovery off: otherwise MSAL asks the public login host about it first."""
+        host = urllib.parse.urlsplit(self.authority if "//" in self.authority else "//" + self.authority).hostname
+        return (host or "").lower() in ENTRA_PUBLIC_HOSTS
 
     @property
     def arm_scope(self) -> str:

@@ -200,7 +200,29 @@ def _reconcile_scale(session: Session, t: Target, params: Mapping[str, Any]) -> 
     scale = ((body.get("properties") or {}).get("properties") or {}).get("scaleSettings") or {}
     now = (int(scale.get("minNodeCount") or 0), int(scale.get("maxNodeCount") or 0))
     wanted = (int(params.get("min_instances", -1)), int(params.get("max_instances", -1)))
-    return now == wanted, f"{t.name} scales {now[0]}..{now[1]} nodes"
+    shown = f"{t.name} scales {now[0]}..{now[1]} nodes"
+    if now == wanted:
+        return True, shown
+    if str((body.get("properties") or {}).get("provisioningState", "")).lower() == "updating":
+        return True, f"{shown}, an update in progress"  # accepted: the new settings apply when it settles
+    return False, shown
+
+
+def _reconcile_restart(session: Session, t: Target, params: Mapping[str, Any]) -> tuple[bool | None, str]:
+    """A restart ends Running as it began: the instance's last operation says whether one was taken."""
+    body = read_resource(session, resource_path(t, "computes", t.name), API)
+    if body is None:
+        return False, f"{t.name} does not exist"
+    p = (body.get("properties") or {}).get("properties") or {}
+    state = str(p.get("state") or "")
+    last = p.get("lastOperation") or {}
+    op, status = str(last.get("operationName") or ""), str(last.get("operationStatus") or "")
+    shown = f"{t.name} is {state}" + (f", last operation {op} {status}" if op else "")
+    if state.lower() == "restarting" or (op.lower() == "restart" and status.lower() in ("inprogress", "accepted")):
+        return True, shown
+    if op.lower() != "restart" or status.lower() == "failed" or state.lower() in ("stopped", "stopping"):
+        return False, shown
+    return None, shown  # a restart finished: this one or an earlier one
 
 
 @operation(
@@ -227,7 +249,7 @@ def stop_instance(session: Session, target: Target) -> None:
     "compute.restart",
     "Restart compute instance",
     az=lambda t, p: f"az ml compute restart --name {t.name} {ws_args(t)}",
-    reconcile=expect_state(_compute_state, ("restarting",), ("stopped",)),
+    reconcile=_reconcile_restart,
 )
 def restart_instance(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_restart(target.name).result()
@@ -397,7 +419,7 @@ def update_scale(
     "Delete compute",
     az=lambda t, p: f"az ml compute delete --name {t.name} --yes {ws_args(t)}",
     destructive=True,
-    reconcile=expect_state(_compute_state, ("", "deleting")),
+    reconcile=expect_state(_compute_state, ("", "deleting"), ("*",)),
 )
 def delete_compute(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_delete(target.name).result()

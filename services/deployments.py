@@ -453,7 +453,7 @@ def _refuse_if_routed(name: str, traffic: Mapping[str, int], mirror: Mapping[str
     "Delete online deployment",
     az=lambda t, p: f"az ml online-deployment delete --name {t.name} --endpoint-name {t.parent} --yes {ws_args(t)}",
     destructive=True,
-    reconcile=expect_state(_deployment_state, ("", "deleting")),
+    reconcile=expect_state(_deployment_state, ("", "deleting"), ("*",)),
 )
 def delete_deployment(
     session: Session,

@@ -663,7 +663,33 @@ def cancel_job(session: Session, target: Target, *, status: str) -> None:
     reconcile=_reconcile_archived(True),
 )
 def archive_job(session: Session, target: Target) -> None:
-    _ml(session, target).jobs.archive(target.name)
+    _set_archived(session, target, True)
+
+
+def _set_archived(session: Session, target: Target, archived: bool) -> None:
+    """Archive or restore in one request: the run's ``hidden`` flag, PATCHed on run history (what
+    azure-ai-ml's archive/restore and the Studio do). Their SDK methods, on any failure of that PATCH — a
+    lost answer included — send a second request (a PUT of the whole job): a mutation sent twice, so
+    they are called only where the SDK lacks the PATCH."""
+    ml = _ml(session, target)
+    operation: Any = getattr(getattr(ml.jobs, "_runs_operations", None), "_operation", None)
+    if operation is None or not hasattr(operation, "add_or_modify_by_experiment_name"):
+        (ml.jobs.archive if archived else ml.jobs.restore)(target.name)
+        return
+    from azure.ai.ml._restclient.runhistory.models import CreateRun
+
+    body = session.rest().get(resource_path(target, "jobs", target.name), API) or {}
+    props = body.get("properties")
+    if not props:  # a pipeline's child step: archived with its pipeline (as the SDK refuses it)
+        raise ValueError(f"{target.name} is a step of a pipeline job: archive or restore the pipeline job")
+    operation.add_or_modify_by_experiment_name(
+        subscription_id=target.subscription_id,
+        resource_group_name=target.resource_group,
+        workspace_name=target.workspace,
+        experiment_name=str(props.get("experimentName") or "Default"),
+        run_id=target.name,
+        body=CreateRun(hidden=archived),
+    )
 
 
 @operation(
@@ -673,7 +699,7 @@ def archive_job(session: Session, target: Target) -> None:
     reconcile=_reconcile_archived(False),
 )
 def restore_job(session: Session, target: Target) -> None:
-    _ml(session, target).jobs.restore(target.name)
+    _set_archived(session, target, False)
 
 
 def _compute_rule(value: str, field: str = "compute") -> v.FieldError | None:

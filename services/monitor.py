@@ -139,7 +139,10 @@ def log_analytics_workspace(
 
 def _logs_client(session: Session) -> Any:
     return session.cache(
-        ("logs-client",), lambda: clients.logs_client(session.cloud, session.credential, **session.sdk_kwargs())
+        ("logs-client",),
+        lambda: clients.logs_client(
+            session.cloud, session.credential, **session.sdk_kwargs(session.cloud.log_analytics_scope)
+        ),
     )
 
 
@@ -425,7 +428,12 @@ def run_panel(
 def _metrics_client(session: Session, region: str) -> Any:
     return session.cache(
         ("metrics-client", region.lower()),
-        lambda: clients.metrics_client(session.cloud, session.credential, region, **session.sdk_kwargs()),
+        lambda: clients.metrics_client(
+            session.cloud,
+            session.credential,
+            region,
+            **session.sdk_kwargs(session.cloud.metrics_scope),
+        ),
     )
 
 

@@ -36,25 +36,33 @@ Reconciled = tuple["bool | None", str]
 
 
 class ResponseLost(Exception):
-    """A mutation was sent, its answer never came back (reset, timeout), and the resource was read to learn
-    what happened. Nothing was re-sent. ``applied``: True, False or None (unknown)."""
+    """A mutation was sent and its outcome is unknown — its answer never came back (reset, timeout) or Azure
+    answered 5xx, which does not say whether the change was made — so the resource was read to learn what
+    happened. Nothing was re-sent. ``applied``: True, False or None (unknown)."""
 
-    def __init__(self, title: str, applied: bool | None, state: str, cause: str) -> None:
+    def __init__(
+        self, title: str, applied: bool | None, state: str, cause: str, *, answered: bool = False, request_id: str = ""
+    ) -> None:
         self.title = title
         self.applied = applied
         self.state = state
         self.cause = cause
+        self.request_id = request_id
+        lead = (
+            f"Azure answered {cause}, which leaves the outcome open" if answered else f"the answer was lost ({cause})"
+        )
         if applied is True:
-            text = f"the answer was lost ({cause}), but Azure accepted it: {state}"
+            text = f"{lead}, but Azure accepted it: {state}"
         elif applied is False:
             text = (
-                f"the answer was lost ({cause}) and Azure did not apply it: {state}. "
-                "Nothing was re-sent; run it again if it is still wanted"
+                f"{lead} and Azure did not apply it: {state}. Nothing was re-sent; run it again if it is still wanted"
             )
         elif state:
-            text = f"the answer was lost ({cause}); {state}. Nothing was re-sent: check before running it again"
+            text = f"{lead}; {state}. Nothing was re-sent: check before running it again"
         else:
-            text = f"the answer was lost ({cause}). Nothing was re-sent: refresh and check before running it again"
+            text = f"{lead}. Nothing was re-sent: refresh and check before running it again"
+        if request_id:
+            text += f" (request id {request_id})"
         super().__init__(f"{title}: {text}")
 
 
@@ -140,6 +148,7 @@ class Guard:
     read_only: bool = False
     audit: AuditSink | None = None
     records: list[AuditRecord] = field(default_factory=list)  # the last few, for the console
+    identify: Callable[[], str] | None = field(default=None, repr=False)  # names ``user`` on first need
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def check(self, operation_name: str, target: Target | None = None) -> str:
@@ -150,6 +159,15 @@ class Guard:
         op = REGISTRY[operation_name]
         _record(self, op, target or Target("", "", ""), {}, "refused", message="read-only")
         return str(ReadOnlyError(op.title, self.profile))
+
+    def who(self) -> str:
+        """The acting user for an audit line (asked of ``identify`` until it names one, when not given)."""
+        if not self.user and self.identify is not None:
+            try:
+                self.user = self.identify()
+            except Exception:  # the identity is best effort; the action reports its own failure
+                self.user = ""
+        return self.user
 
     def write(self, record: AuditRecord) -> None:
         with self._lock:
@@ -191,7 +209,7 @@ def _record(guard: Guard, op: Operation, target: Target, params: Mapping[str, An
         AuditRecord(
             time=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             profile=guard.profile,
-            user=guard.user,
+            user=guard.who(),
             operation=op.name,
             target=target.describe(),
             subscription_id=target.subscription_id,
@@ -215,6 +233,10 @@ def run(op: Operation, fn: Callable[..., R], session: Any, target: Target, param
             _record(guard, op, target, params, "invalid", message=str(e))
             raise
     _record(guard, op, target, params, "attempted")
+    from .rest import MUTATION_REQUEST_IDS
+
+    request_ids: list[str] = []
+    token = MUTATION_REQUEST_IDS.set(request_ids)
     try:
         result = fn(session, target, **params)
     except ValidationError as e:
@@ -222,29 +244,48 @@ def run(op: Operation, fn: Callable[..., R], session: Any, target: Target, param
         raise
     except Exception as e:
         err: ServiceError = classify(e)
-        if response_lost(e):
+        rid = err.request_id or ",".join(request_ids)
+        if response_lost(e) or outcome_unknown(e, err):
             lost = _reconcile(op, session, target, params, err)
             outcome = {True: "succeeded", False: "failed"}.get(lost.applied, "unknown")  # type: ignore[arg-type]
-            _record(guard, op, target, params, outcome, message=str(lost))
+            _record(guard, op, target, params, outcome, message=str(lost), request_id=rid)
             raise lost from None
-        _record(guard, op, target, params, "failed", message=err.message, request_id=err.request_id)
+        _record(guard, op, target, params, "failed", message=err.message, request_id=rid)
         raise
-    _record(guard, op, target, params, "succeeded")
+    finally:
+        MUTATION_REQUEST_IDS.reset(token)
+    _record(guard, op, target, params, "succeeded", request_id=",".join(request_ids))
     return result
+
+
+def outcome_unknown(exc: BaseException, err: ServiceError) -> bool:
+    """A 5xx answer to the mutating request itself says nothing of whether it was applied (500, 502, 503,
+    504 alike). A long-running operation's failure reported on its status monitor is an answer: failed."""
+    if err.status is None or err.status < 500:
+        return False
+    request = getattr(getattr(exc, "response", None), "request", None)
+    return str(getattr(request, "method", "POST")).upper() != "GET"
 
 
 def _reconcile(
     op: Operation, session: Any, target: Target, params: Mapping[str, Any], err: ServiceError
 ) -> ResponseLost:
-    """The answer to a sent mutation was lost: never send it again, read the resource instead."""
-    cause = "connection dropped" if "dropped" in err.message else "no answer in time"
+    """A sent mutation's outcome is unknown (answer lost, or a 5xx): never send it again, read the resource."""
+    answered = err.status is not None and err.status >= 500
+    if answered:
+        cause = f"{err.status}" + (f" {err.code}" if err.code else "")
+    else:
+        cause = "connection dropped" if "dropped" in err.message else "no answer in time"
+    rid = err.request_id
     if op.reconcile is None:
-        return ResponseLost(op.title, None, "", cause)
+        return ResponseLost(op.title, None, "", cause, answered=answered, request_id=rid)
     try:
         applied, state = op.reconcile(session, target, params)
     except Exception as e:
-        return ResponseLost(op.title, None, f"reading the state failed too ({classify(e)})", cause)
-    return ResponseLost(op.title, applied, state, cause)
+        return ResponseLost(
+            op.title, None, f"reading the state failed too ({classify(e)})", cause, answered=answered, request_id=rid
+        )
+    return ResponseLost(op.title, applied, state, cause, answered=answered, request_id=rid)
 
 
 # -- reading the state after a lost answer ---------------------------------------------------------
@@ -275,7 +316,8 @@ def expect_state(
     applied: tuple[str, ...],
     not_applied: tuple[str, ...] = (),
 ) -> Callable[[Any, Target, Mapping[str, Any]], Reconciled]:
-    """A reconcile from ``read`` → (name, state, "" when missing) and the states that mean applied / not."""
+    """A reconcile from ``read`` → (name, state, "" when missing) and the states that mean applied / not
+    (``not_applied`` ``("*",)``: every state not in ``applied``, e.g. a delete: whatever still exists)."""
 
     def reconcile(session: Any, target: Target, params: Mapping[str, Any]) -> Reconciled:
         name, state = read(session, target, params)
@@ -283,7 +325,7 @@ def expect_state(
         shown = f"{name} is {state}" if state else f"{name} does not exist"
         if s in applied:
             return True, shown
-        if s in not_applied:
+        if s in not_applied or not_applied == ("*",):
             return False, shown
         return None, shown
 

@@ -8,6 +8,7 @@ through azure-ai-ml, whose long-running-operation semantics they need.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import threading
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
 DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT_S = 30.0
 MAX_RETRY_AFTER_S = 60.0  # a longer Retry-After is not waited out: the throttling error is shown instead
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# The request ids of the mutating requests sent while a mutation runs (see services/mutations.run): the
+# choke point sets a list here, the at-most-once retry policy appends each answer's x-ms-request-id.
+MUTATION_REQUEST_IDS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "azml_mutation_request_ids", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -78,12 +86,41 @@ def _classes() -> dict[str, type]:
         class ObservedRetryPolicy(RetryPolicy):
             """azure-core's bounded retries (Retry-After honoured, POST/PATCH never re-sent after a dropped
             connection), made visible: each retry is reported to an observer before the wait. A Retry-After
-            longer than MAX_RETRY_AFTER_S is not waited out."""
+            longer than MAX_RETRY_AFTER_S is not waited out.
 
-            def __init__(self, *, observer: RetryObserver | None = None, **kwargs: Any) -> None:
+            ``at_most_once`` (the clients that run mutations): a POST, PUT, PATCH or DELETE is sent once and
+            never again after a dropped connection, a timeout or a 5xx answer, Retry-After or not — the
+            request may have been applied, so the caller reads the resource back instead. The one exception
+            is 429: Azure throttles a request before acting on it. Reads (GET, HEAD: the polling of a
+            long-running operation) keep their retries."""
+
+            def __init__(self, *, observer: RetryObserver | None = None, at_most_once: bool = False, **kwargs: Any):
                 super().__init__(**kwargs)
                 self.observer = observer
+                self.at_most_once = at_most_once
                 self.retries = int(kwargs.get("retry_total", 10))
+
+            def _once(self, request: Any) -> bool:
+                return self.at_most_once and str(request.method).upper() in MUTATING_METHODS
+
+            def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
+                if self._once(request):
+                    return False  # a transport error or a 5xx: the outcome is unknown, never re-send
+                return bool(super()._is_method_retryable(settings, request, response=response))
+
+            def is_retry(self, settings: Any, response: Any) -> bool:
+                if self._once(response.http_request):
+                    return bool(settings["total"]) and response.http_response.status_code == 429
+                return bool(super().is_retry(settings, response))
+
+            def send(self, request: Any) -> Any:
+                response = super().send(request)
+                ids = MUTATION_REQUEST_IDS.get()
+                if ids is not None and str(request.http_request.method).upper() in MUTATING_METHODS:
+                    rid = response.http_response.headers.get("x-ms-request-id", "")
+                    if rid:
+                        ids.append(rid)
+                return response
 
             def increment(self, settings: Any, response: Any = None, error: Any = None) -> bool:
                 active = bool(super().increment(settings, response=response, error=error))
@@ -148,16 +185,25 @@ def retry_policy(
     retries: int = DEFAULT_RETRIES,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     backoff_s: float = 0.5,
+    at_most_once: bool = False,
 ) -> Any:
-    """The console's retry policy: bounded, Retry-After honoured, each retry reported to ``observer``."""
+    """The console's retry policy: bounded, Retry-After honoured, each retry reported to ``observer``;
+    ``at_most_once``: mutating requests are never re-sent (see ObservedRetryPolicy)."""
     cls = _classes()["retry"]
     return cls(
         observer=observer,
+        at_most_once=at_most_once,
         retry_total=retries,
         retry_backoff_factor=backoff_s,
         retry_backoff_max=20,
         timeout=timeout_s * 4,
     )
+
+
+def renewing_auth_policy(credential: TokenCredential, scope: str) -> Any:
+    """A bearer-token policy that answers a 401 challenge with one fresh token and one more try (for the
+    SDK clients' ``authentication_policy``, so every client renews as the REST client does)."""
+    return _classes()["auth"](credential, scope)
 
 
 class RestClient:

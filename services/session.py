@@ -36,11 +36,14 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _preloading: threading.Thread | None = field(default=None, repr=False)
     preload_error: str = field(default="", repr=False)
+    _identity: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         clients.quiet_sdk_logging()  # nothing of the SDKs' may reach the terminal under the console
         self.guard.profile = self.profile
         self.guard.read_only = self.guard.read_only or self.read_only
+        if not self.guard.user:
+            self.guard.identify = self.identity
 
     def _cached(self, key: tuple[str, ...], build: Any) -> Any:
         with self._lock:
@@ -76,17 +79,33 @@ class Session:
             except Exception:  # a listener never breaks a request
                 pass
 
-    def sdk_kwargs(self) -> dict[str, Any]:
-        """Retry and timeout settings for the management SDK clients, as the REST client has them."""
-        from .rest import DEFAULT_TIMEOUT_S, retry_policy
+    def sdk_kwargs(self, scope: str | None = None, *, at_most_once: bool = False) -> dict[str, Any]:
+        """Retry, token and timeout settings for an SDK client, as the REST client has them: bounded retries
+        made visible, and a 401 answered with one fresh token for ``scope`` (ARM's unless given).
+        ``at_most_once``: for the clients that run mutations, which are never re-sent."""
+        from .rest import DEFAULT_TIMEOUT_S, renewing_auth_policy, retry_policy
 
         timeout = self.timeout_s or DEFAULT_TIMEOUT_S
         kwargs: dict[str, Any] = {
-            "retry_policy": retry_policy(self.notify_retry, timeout_s=timeout, backoff_s=self.retry_backoff_s)
+            "retry_policy": retry_policy(
+                self.notify_retry, timeout_s=timeout, backoff_s=self.retry_backoff_s, at_most_once=at_most_once
+            ),
+            "authentication_policy": renewing_auth_policy(self.credential, scope or self.cloud.arm_scope),
         }
         if self.timeout_s is not None:
             kwargs["read_timeout"] = self.timeout_s
         return kwargs
+
+    def identity(self) -> str:
+        """Who acts in this session, from the access token's claims: the user's sign-in name, or the
+        service principal's application id; "" when no token can be had (the action then says why)."""
+        with self._lock:
+            known = self._identity
+        if not known:
+            known = token_identity(self.credential, self.cloud.arm_scope)
+            with self._lock:
+                self._identity = known
+        return known
 
     def rest(self) -> Any:
         """The light REST client for reads (see services/rest.py)."""
@@ -128,7 +147,7 @@ class Session:
                 subscription_id,
                 resource_group,
                 workspace,
-                **({"read_timeout": self.timeout_s} if self.timeout_s is not None else {}),
+                **self.sdk_kwargs(at_most_once=True),
             ),
         )
 
@@ -162,3 +181,28 @@ class Session:
                     close()
                 except Exception:  # closing is best effort
                     pass
+
+
+def token_identity(credential: Any, scope: str) -> str:
+    """The acting identity named by an access token's claims (read, not verified: the token is the
+    credential's own): upn / unique_name / preferred_username for a user, else ``app:<appid>`` for a
+    service principal, else ``oid:<object id>``."""
+    import base64
+    import json
+
+    try:
+        token = credential.get_token(scope).token
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except Exception:  # no token, or not a JWT: the identity stays unknown, the action reports the cause
+        return ""
+    if not isinstance(claims, dict):
+        return ""
+    for key in ("upn", "unique_name", "preferred_username"):
+        if isinstance(claims.get(key), str) and claims[key]:
+            return str(claims[key])
+    app = claims.get("appid") or claims.get("azp")
+    if isinstance(app, str) and app:
+        return f"app:{app}"
+    oid = claims.get("oid")
+    return f"oid:{oid}" if isinstance(oid, str) and oid else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -255,3 +256,217 @@ def _now() -> Any:
     import datetime as dt
 
     return dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+
+
+# -- mutations: each sent at most once, its outcome read back ---------------------------------------
+#
+# Every mutating operation x every fault that leaves the outcome open: the fault is on the mutating
+# request itself (its method and path, every time it arrives, so a re-send would meet it again and be
+# counted). The server must see that request exactly once, and the audit's outcome must match the
+# emulator's state: only a reset-after (applied, then the answer dropped) changes the resource.
+
+MUTATION_FAULTS = {
+    "reset": "reset",
+    "reset-after": "reset-after",
+    "500": "500",
+    "503": "503:retry-after=1",  # even a 503 with Retry-After: the request may have been acted on
+    "timeout": "timeout",
+    "lro-fail": "lro-fail",
+}
+PROD_WS = "mlw-prod-eus"
+CHURN = "churn-scoring-prod-eus"
+
+
+@dataclass(frozen=True)
+class MutationCase:
+    op: str  # the registered operation
+    methods: tuple[str, ...]  # the mutating request's method (PUT or PATCH: whichever the SDK sends)
+    lro: bool  # accepted, then polled (lro-fail applies); otherwise lro-fail leaves the request alone
+    run_history: bool = False  # sent to the run-history service (.../runs/{name}), not to ARM
+
+
+def _first(items: Any, test: Any) -> Any:
+    return next(i for i in items if test(i))
+
+
+def _mutation_setup(session: Session, ws: Any, op: str) -> tuple[Any, dict[str, Any], str]:
+    """(call, params, the ARM path read to see the operation's effect) for ``op`` in a fresh estate."""
+    from services import compute, datastores, deployments, jobs
+    from services.mutations import FUNCTIONS, Target, resource_path
+    from services.secrets import MemorySecrets
+
+    def t(name: str = "", parent: str = "") -> Target:
+        return Target(ws.subscription_id, ws.resource_group, ws.name, name, parent)
+
+    call = FUNCTIONS[op]
+    if op.startswith("compute."):
+        computes = compute.list_computes(session, ws)
+        offered = tuple(s.name for s in compute.vm_sizes(session, ws.subscription_id, ws.location))
+        running = _first(computes, lambda c: c.kind == "instance" and c.state == "Running")
+        cluster = _first(computes, lambda c: c.kind == "cluster")
+        if op == "compute.start":
+            compute.stop_instance(session, t(running.name))
+            return call, {"target": t(running.name)}, resource_path(t(), "computes", running.name)
+        if op in ("compute.stop", "compute.restart"):
+            return call, {"target": t(running.name)}, resource_path(t(), "computes", running.name)
+        if op == "compute.create_cluster":
+            params = {"name": "cpu-new", "size": "Standard_DS3_v2", "min_instances": 0, "max_instances": 3}
+            params |= {"location": ws.location, "offered_sizes": offered}
+            return call, {"target": t(), **params}, resource_path(t(), "computes", "cpu-new")
+        if op == "compute.create_instance":
+            params = {"name": "ci-newcomer", "size": "Standard_DS11_v2", "location": ws.location}
+            return (
+                call,
+                {"target": t(), **params, "offered_sizes": offered},
+                resource_path(t(), "computes", "ci-newcomer"),
+            )
+        path = resource_path(t(), "computes", cluster.name)
+        if op == "compute.update_scale":
+            params = {"min_instances": 0, "max_instances": cluster.max_nodes + 2, "idle_seconds": 900}
+            return call, {"target": t(cluster.name), **params}, path
+        return call, {"target": t(cluster.name)}, path  # compute.delete
+    if op.startswith("datastore."):
+        stores = datastores.list_datastores(session, ws)
+        other = _first(stores, lambda d: not d.is_default and d.kind == "blob")
+        if op == "datastore.register_blob":
+            params = {"name": "team_blob", "account_name": "stteam01", "container_name": "features", "auth": "identity"}
+        elif op == "datastore.register_adls_gen2":
+            params = {"name": "team_blob", "account_name": "dlsteam01", "filesystem": "bronze", "auth": "identity"}
+        elif op == "datastore.register_file":
+            params = {"name": "team_blob", "account_name": "stteam01", "file_share_name": "notebooks"}
+            params |= {"credential_ref": "kv/key", "secrets": MemorySecrets({"kv/key": "a2V5"})}
+        else:  # set_default, unregister: an existing, non-default datastore
+            return call, {"target": t(other.name)}, resource_path(t(), "datastores", other.name)
+        return call, {"target": t(), **params}, resource_path(t(), "datastores", "team_blob")
+    if op.startswith("deployments."):
+        names = tuple(d.name for d in deployments.list_online_deployments(session, ws, CHURN))
+        if op == "deployments.update_traffic":
+            params = {"traffic": {"blue": 50, "green": 50}, "deployments": names}
+            return call, {"target": t(CHURN), **params}, resource_path(t(), "onlineEndpoints", CHURN)
+        path = resource_path(t(), "onlineEndpoints", CHURN, "deployments", "green")
+        if op == "deployments.scale":
+            return call, {"target": t("green", CHURN), "instance_count": 3}, path
+        deployments.update_traffic(session, t(CHURN), traffic={"blue": 100, "green": 0}, deployments=names)
+        return call, {"target": t("green", CHURN), "traffic": {"blue": 100, "green": 0}}, path
+    page = jobs.list_jobs(session, ws, jobs.JobFilter(), page_size=200).next_page()
+    if op == "job.cancel":
+        job = _first(page, lambda j: j.status in ("Running", "Queued") and j.type == "command")
+        return call, {"target": t(job.name), "status": job.status}, resource_path(t(), "jobs", job.name)
+    done = _first(page, lambda j: j.status == "Completed" and j.type == "command")
+    if op == "job.restore":
+        jobs.archive_job(session, t(done.name))
+    if op == "job.resubmit":
+        new = f"{done.name}_again"
+        return call, {"target": t(done.name), "new_name": new}, resource_path(t(), "jobs", new)
+    return call, {"target": t(done.name)}, resource_path(t(), "jobs", done.name)
+
+
+MUTATION_CASES = [
+    MutationCase("compute.start", ("POST",), True),
+    MutationCase("compute.stop", ("POST",), True),
+    MutationCase("compute.restart", ("POST",), True),
+    MutationCase("compute.create_cluster", ("PUT",), True),
+    MutationCase("compute.create_instance", ("PUT",), True),
+    MutationCase("compute.update_scale", ("PUT", "PATCH"), True),
+    MutationCase("compute.delete", ("DELETE",), True),
+    MutationCase("datastore.register_blob", ("PUT",), False),
+    MutationCase("datastore.register_adls_gen2", ("PUT",), False),
+    MutationCase("datastore.register_file", ("PUT",), False),
+    MutationCase("datastore.set_default", ("PUT",), False),
+    MutationCase("datastore.unregister", ("DELETE",), False),
+    MutationCase("deployments.update_traffic", ("PUT", "PATCH"), True),
+    MutationCase("deployments.scale", ("PUT", "PATCH"), True),
+    MutationCase("deployments.delete", ("DELETE",), True),
+    MutationCase("job.cancel", ("POST",), True),
+    MutationCase("job.archive", ("PATCH",), False, run_history=True),
+    MutationCase("job.restore", ("PATCH",), False, run_history=True),
+    MutationCase("job.resubmit", ("PUT",), False),
+]
+
+
+def test_the_mutation_matrix_covers_every_mutation() -> None:
+    from services.mutations import registry
+
+    # deployments.invoke changes no resource; its request goes out on a pipeline with no retries at all
+    assert {c.op for c in MUTATION_CASES} == set(registry()) - {"deployments.invoke"}
+
+
+def _read_raw(session: Session, path: str) -> Any:
+    from services.mutations import read_resource
+
+    return read_resource(session, path, "2024-10-01-preview")
+
+
+@pytest.mark.parametrize("fault", list(MUTATION_FAULTS))
+@pytest.mark.parametrize("case", MUTATION_CASES, ids=lambda c: c.op)
+def test_every_mutation_is_sent_once_under(case: MutationCase, fault: str) -> None:
+    from services import workspaces
+    from services.mutations import ResponseLost
+
+    backend = DemoBackend({"frozen": "true"})
+    try:
+        session = backend.connect()
+        session.retry_backoff_s = BACKOFF_S
+        emu = backend.emulator
+        assert emu is not None
+        ws = next(w for w in workspaces.list_workspaces(session) if w.name == PROD_WS)
+        call, params, path = _mutation_setup(session, ws, case.op)
+        session.timeout_s = TIMEOUT_S if fault == "timeout" else 10.0
+        session.close()  # the clients are rebuilt with the timeout of this case
+        target = params.pop("target")
+        before = _read_raw(session, path)
+        pattern = re.escape(urllib.parse.unquote(path)) + r"(/(start|stop|restart|cancel))?$"
+        if case.run_history:
+            pattern = "/runs/" + re.escape(path.rsplit("/", 1)[1]) + "$"
+        for method in case.methods:
+            for rule in parse_faults(MUTATION_FAULTS[fault]):
+                rule.pattern = pattern
+                rule._regex = re.compile(rule.pattern, re.IGNORECASE)
+                rule.method = method
+                emu.faults.add(rule)
+        mark = len(session.guard.records)
+        error: BaseException | None = None
+        try:
+            call(session, target, **params)
+        except Exception as e:  # each fault's report is checked below
+            error = e
+        emu.faults.clear()
+        sent = [(k, m, p) for k, m, p in emu.faults.log if m in case.methods]
+        records = session.guard.records[mark:]
+        after = _read_raw(session, path)
+    finally:
+        backend.stop()
+    assert len(sent) == 1, f"{case.op} under {fault}: the server saw {sent}"
+    applied_by_fault = fault == "reset-after" or (fault == "lro-fail" and not case.lro)
+    assert [r.outcome for r in records] == ["attempted", "succeeded" if applied_by_fault else "failed"], (
+        f"{case.op} under {fault}: {[(r.outcome, r.message) for r in records]}"
+    )
+    if fault != "lro-fail":
+        assert (after != before) is applied_by_fault, f"{case.op} under {fault}: state {before} -> {after}"
+        assert isinstance(error, ResponseLost), f"{case.op} under {fault}: {error!r}"
+        assert error.applied is applied_by_fault, str(error)
+        assert applied_by_fault or "Nothing was re-sent" in str(error)
+    if fault in ("500", "503"):
+        assert records[-1].request_id and records[-1].request_id in str(error)
+
+
+def test_a_throttled_mutation_is_sent_again_after_retry_after() -> None:
+    """The one exception to at most once: Azure answers 429 before acting on a request."""
+    from services import compute, workspaces
+    from services.mutations import Target
+
+    backend = DemoBackend({"frozen": "true"})
+    try:
+        session = backend.connect()
+        emu = backend.emulator
+        assert emu is not None
+        ws = next(w for w in workspaces.list_workspaces(session) if w.name == PROD_WS)
+        inst = next(c for c in compute.list_computes(session, ws) if c.kind == "instance" and c.state == "Running")
+        for rule in parse_faults(f"/computes/{inst.name}/stop$:429:retry-after=1:times=1"):
+            emu.faults.add(rule)
+        compute.stop_instance(session, Target(ws.subscription_id, ws.resource_group, ws.name, inst.name))
+        posts = [s for m, p, s in emu.request_log if m == "POST" and p.endswith(f"/computes/{inst.name}/stop")]
+        outcome = session.guard.records[-1].outcome
+    finally:
+        backend.stop()
+    assert posts == [429, 202] and outcome == "succeeded"

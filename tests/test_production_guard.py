@@ -5,6 +5,7 @@ that reconnects visibly."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -185,6 +186,33 @@ def test_a_lost_answer_is_shown_as_what_happened() -> None:
         posts = [1 for m, p, _ in emu.request_log if m == "POST" and p.endswith(f"/computes/{inst.name}/stop")]
         assert posts == [1]  # never re-sent
         await wait_for(lambda: screen.models[inst.key].state in ("Stopping", "Stopped"), pilot)
+
+    _drive(scenario)
+
+
+def test_a_5xx_to_a_delete_is_read_back_and_shown_as_what_happened() -> None:
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await _open(app, pilot, "compute")
+        cluster = await _select(screen, pilot, lambda c: c.kind == "cluster")
+        emu = backend.emulator
+        assert emu is not None
+        for rule in parse_faults(f"/computes/{cluster.name}$:500:method=DELETE"):
+            emu.faults.add(rule)
+        await pilot.press("D")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        if confirm.plan.confirm_text:
+            await pilot.press(*confirm.plan.confirm_text)
+        await pilot.press("enter")
+        await wait_for(lambda: bool(screen.last_action), pilot, timeout=60)
+        shown = screen.last_action
+        assert "Azure answered 500 InternalServerError, which leaves the outcome open and Azure did not apply" in (
+            shown
+        ), shown
+        assert "Nothing was re-sent" in shown and re.search(r"request id [0-9a-f-]{36}", shown), shown
+        deletes = [1 for m, p, _ in emu.request_log if m == "DELETE" and p.endswith(f"/computes/{cluster.name}")]
+        assert deletes == [1]  # never re-sent
 
     _drive(scenario)
 

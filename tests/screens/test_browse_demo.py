@@ -16,7 +16,9 @@ from services import datastores
 from tests.test_app import wait_for
 
 
-@pytest.mark.parametrize("name", ["workspaceblobstore", "workspacefilestore", "raw_landing", "shared_models", "curated_lake"])
+@pytest.mark.parametrize(
+    "name", ["workspaceblobstore", "workspacefilestore", "raw_landing", "shared_models", "curated_lake"]
+)
 def test_enter_on_a_demo_datastore_lists_folders_and_files_on_screen(name: str) -> None:
     backend = DemoBackend({"frozen": "true"})
     seen: dict[str, Any] = {}
