@@ -95,7 +95,7 @@ def _generate(estate: Estate, account: str, container: str) -> dict[str, Item]:
 
         def add(path: str, is_dir: bool) -> None:
             created = now - dt.timedelta(seconds=rng.randint(3600, 120 * 86400))
-            modified = min(now, created + dt.timedelta(seconds=rng.randint(0, 30 * 86400)))
+            modified = min(now - dt.timedelta(minutes=5), created + dt.timedelta(seconds=rng.randint(0, 30 * 86400)))
             if is_dir:
                 items[path] = Item(path, True, 0, created, modified)
                 return
@@ -112,7 +112,8 @@ def _generate(estate: Estate, account: str, container: str) -> dict[str, Item]:
             for n in range(rng.randint(1, 5)):
                 add(f"{folder}/{folder.lower()}-{n:03d}", False)
         add("manifest", False)
-        items["README.md"] = Item("README.md", False, rng.randint(200, 3000), now, now, "text/markdown")
+        written = now - dt.timedelta(seconds=rng.randint(3600, 90 * 86400))
+        items["README.md"] = Item("README.md", False, rng.randint(200, 3000), written, written, "text/markdown")
         cache[key] = items
     return cache[key]
 
