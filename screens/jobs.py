@@ -350,13 +350,6 @@ class JobsScreen(_RunScreen):
 
     # -- loading: pages -------------------------------------------------------------------------
 
-    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Job]:
-        from services import jobs
-
-        assert workspace is not None
-        pager = jobs.list_jobs(session, workspace, self.job_filter(), page_size=self.PAGE_SIZE)
-        return {j.key: j for j in pager.next_page()}
-
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self, session: Session, workspace: Workspace | None) -> None:
         from services import jobs

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
         RequestSettings,
         ScaleSettings,
     )
-    from .inventory import Inventory, InventoryItem
     from .monitor import (
         KqlQueryFailed,
         LogAnalyticsWorkspace,
@@ -43,8 +42,6 @@ _WHERE = {
     "ComputeNode": "compute",
     "Datastore": "datastores",
     "DeploymentError": "deployments",
-    "Inventory": "inventory",
-    "InventoryItem": "inventory",
     "InvokeResult": "deployments",
     "KqlQueryFailed": "monitor",
     "LogAnalyticsWorkspace": "monitor",
@@ -85,8 +82,6 @@ __all__ = [
     "ComputeNode",
     "Datastore",
     "DeploymentError",
-    "Inventory",
-    "InventoryItem",
     "InvokeResult",
     "KqlQueryFailed",
     "LogAnalyticsWorkspace",

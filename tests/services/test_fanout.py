@@ -11,7 +11,8 @@ from typing import Any
 from emulator import Emulator
 from emulator.faults import FaultRule
 from services import clients, compute, workspaces
-from services.fanout import fan_out
+from services.errors import ErrorKind
+from services.fanout import collect, fan_out
 
 
 def test_a_slow_workspace_does_not_delay_the_others(fresh_session: Any, fresh_emulator: Emulator) -> None:
@@ -54,3 +55,17 @@ def test_sdk_loggers_write_nothing_to_the_terminal(emulator: Emulator, capfd: An
     logging.getLogger("azure.ai.ml").info("this must not be printed")
     out, err = capfd.readouterr()
     assert "this must not be printed" not in out + err
+
+
+def test_one_failing_workspace_does_not_hide_the_others(fresh_session: Any, fresh_emulator: Emulator) -> None:
+    wss = workspaces.list_workspaces(fresh_session)
+    broken = wss[1]
+    fresh_emulator.faults.add(FaultRule(pattern=f"/workspaces/{broken.name}/computes", status=500))
+    results = collect(wss, lambda ws: compute.list_computes(fresh_session, ws))
+    assert [r.target.name for r in results] == [w.name for w in wss]
+    bad = [r for r in results if not r.ok]
+    assert [r.target.name for r in bad] == [broken.name]
+    err = bad[0].error
+    assert err is not None and err.kind in (ErrorKind.TRANSIENT,) and err.status == 500
+    assert err.request_id and "internal server error" in err.message.lower()
+    assert all(r.value for r in results if r.ok)
