@@ -65,7 +65,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.error = _usage_error(p)  # type: ignore[method-assign]
+    p.error = _usage_error(p)
     p.add_argument("--workspace", "-w", action="append", default=[], metavar="W", help="a workspace (repeatable)")
     p.add_argument("--checks", metavar="LIST", help="only these checks, comma-separated")
     p.add_argument("--skip", metavar="LIST", help="skip these checks, comma-separated")

@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = getattr(args, "run", None)
         if run is not None:
             guard = _StdoutGuard(sys.stdout)
-            sys.stdout = guard  # type: ignore[assignment]
+            sys.stdout = guard
             try:
                 code = int(run(args))
             except OSError as e:

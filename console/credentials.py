@@ -164,11 +164,11 @@ def build_credential(
         if cloud.ca_bundle:
             signin["connection_verify"] = cloud.ca_bundle
     if auth == "azure-cli":
-        return identity.AzureCliCredential(tenant_id=profile.tenant)  # type: ignore[return-value]
+        return identity.AzureCliCredential(tenant_id=profile.tenant)
     if auth == "managed-identity":
         if profile.client_id:
-            return identity.ManagedIdentityCredential(client_id=profile.client_id)  # type: ignore[return-value]
-        return identity.ManagedIdentityCredential()  # type: ignore[return-value]
+            return identity.ManagedIdentityCredential(client_id=profile.client_id)
+        return identity.ManagedIdentityCredential()
     if auth == "environment":
         missing = [v for v in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID") if not os.environ.get(v)]
         if missing:
@@ -176,7 +176,7 @@ def build_credential(
                 f"auth = environment needs {' and '.join(missing)} (and AZURE_CLIENT_SECRET or "
                 "AZURE_CLIENT_CERTIFICATE_PATH) in the environment"
             )
-        return identity.EnvironmentCredential(authority=authority, **signin)  # type: ignore[return-value]
+        return identity.EnvironmentCredential(authority=authority, **signin)
     cache = _cache_options()
     extra: dict[str, Any] = {"cache_persistence_options": cache} if cache is not None else {}
     extra.update(signin)
@@ -185,7 +185,7 @@ def build_credential(
             raise AuthSetupError("a service principal needs the secret store")
         if profile.client_secret_ref and secrets is not None:
             secret = secrets.get_secret(profile.client_secret_ref)
-            return identity.ClientSecretCredential(  # type: ignore[return-value]
+            return identity.ClientSecretCredential(
                 profile.tenant, profile.client_id, secret, authority=authority, **extra
             )
         password = (
@@ -195,7 +195,7 @@ def build_credential(
         )
         if not Path(profile.certificate).expanduser().is_file():
             raise AuthSetupError(f"the certificate file {profile.certificate} does not exist")
-        return identity.CertificateCredential(  # type: ignore[return-value]
+        return identity.CertificateCredential(
             profile.tenant,
             profile.client_id,
             certificate_path=str(Path(profile.certificate).expanduser()),
@@ -210,7 +210,7 @@ def build_credential(
     if profile.client_id:
         extra["client_id"] = profile.client_id
     if auth == "device-code":
-        return identity.DeviceCodeCredential(  # type: ignore[return-value]
+        return identity.DeviceCodeCredential(
             tenant_id=tenant,
             authority=authority,
             prompt_callback=device_code_prompt or stderr_prompt,  # never azure-identity's print()
@@ -222,7 +222,5 @@ def build_credential(
                 "auth = interactive-browser needs a display (none here: no DISPLAY or WAYLAND_DISPLAY). "
                 "Over SSH use auth = device-code."
             )
-        return identity.InteractiveBrowserCredential(  # type: ignore[return-value]
-            tenant_id=tenant, authority=authority, **extra
-        )
+        return identity.InteractiveBrowserCredential(tenant_id=tenant, authority=authority, **extra)
     raise AuthSetupError(f"unknown auth method {auth!r}")

@@ -8,6 +8,7 @@ ways out; no backend that prompts on the terminal or stores plain text is ever u
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from services.secrets import SecretNotFound
@@ -90,10 +91,23 @@ def _translate(e: Exception) -> SecretStoreUnavailable:
         return SecretStoreUnavailable(LOCKED, str(e).splitlines()[0] if str(e) else "")
     if isinstance(e, errors.NoKeyringError):
         return SecretStoreUnavailable(ABSENT)
-    name = type(e).__name__
-    if "NotAvailable" in name or "DBus" in name:
+    name = type(e).__name__  # shown to the user, never compared
+    if _bus_unavailable(e):
         return SecretStoreUnavailable(ABSENT, name)
     return SecretStoreUnavailable(ERROR, name)
+
+
+def _bus_unavailable(e: Exception) -> bool:
+    """The Secret Service (or the D-Bus it speaks over) is not there: checked against the classes of the
+    libraries the backend loaded (a library never loaded raised nothing)."""
+    unavailable: list[type[BaseException]] = []
+    if (ss := sys.modules.get("secretstorage.exceptions")) is not None:
+        unavailable.append(ss.SecretServiceNotAvailableException)
+    if (jw := sys.modules.get("jeepney.wrappers")) is not None:
+        unavailable.append(jw.DBusErrorResponse)
+    if (db := sys.modules.get("dbus.exceptions")) is not None:
+        unavailable.append(db.DBusException)
+    return isinstance(e, tuple(unavailable))
 
 
 class KeyringSecrets:
@@ -109,7 +123,9 @@ class KeyringSecrets:
         except SecretStoreUnavailable:
             raise
         except Exception as e:
-            if name == "delete_password" and type(e).__name__ == "PasswordDeleteError":
+            from keyring.errors import PasswordDeleteError
+
+            if name == "delete_password" and isinstance(e, PasswordDeleteError):
                 return None
             raise _translate(e) from None
 

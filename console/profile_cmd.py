@@ -282,7 +282,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     if old is not None:
         for ref in set(old.secret_refs()) - set(profile.secret_refs()):
             _forget(_quiet_store(old), ref)
-    where = f" ({store.describe()})" if store is not None and hasattr(store, "describe") else ""  # type: ignore[attr-defined]
+    where = f" ({store.describe()})" if store is not None and hasattr(store, "describe") else ""
     stored = f"; {len(secrets)} secret(s) stored by reference{where}" if secrets else ""
     print(f"Profile '{profile.name}' saved to {existing.path}{stored}. Try: azml profile test {profile.name}")
     return ExitCode.OK

@@ -382,7 +382,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             self.server.mark_idle(self.connection)
             self._handshaken = False
             try:
-                self.connection.do_handshake()  # type: ignore[attr-defined]
+                self.connection.do_handshake()
                 self._handshaken = True
             except (ssl.SSLError, OSError):
                 self.close_connection = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -79,7 +79,7 @@ def _secrets_of(app: Any) -> MemorySecrets:
     if secrets is None:
         secrets = MemorySecrets()
         app.secrets = secrets
-    return secrets  # type: ignore[no-any-return]
+    return secrets
 
 
 class DatastoresScreen(ResourceScreen[Datastore]):
@@ -295,11 +295,12 @@ class DatastoresScreen(ResourceScreen[Datastore]):
             kind, params = params_of(values)
             secret = values.get("secret", "")
             operation = _REGISTER_OP[kind]
-            fn = {
+            registers: dict[str, Callable[..., object]] = {
                 "blob": datastores.register_blob,
                 "adls_gen2": datastores.register_adls_gen2,
                 "file": datastores.register_file,
-            }[kind]
+            }
+            fn = registers[kind]
             target = _target(ws, params["name"])
 
             def run() -> object:

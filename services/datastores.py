@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import validation as v
+from .errors import AzmlError
 from .models.core import Workspace
 from .models.datastores import KIND_TYPES, Datastore, StorageEntry, StorageListing
 from .mutations import Reconciled, Target, operation, read_resource, resource_path, ws_args
@@ -41,7 +42,7 @@ _AZ_SECRET = {"account_key": "account_key", "sas": "sas_token", "service_princip
 DEFAULT_RESOURCE_URL = "https://storage.azure.com/"
 
 
-class BrowseNotSupported(ValueError):
+class BrowseNotSupported(AzmlError, ValueError):
     """This datastore's kind or credential cannot be browsed from the console (yet)."""
 
 

@@ -16,7 +16,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from . import validation as v
 from .errors import describe
@@ -37,6 +37,7 @@ from .models.deployments import (
 from .mutations import (
     FUNCTIONS,
     REGISTRY,
+    Mutation,
     Reconciled,
     Target,
     expect_state,
@@ -424,7 +425,9 @@ def scale(session: Session, target: Target, *, instance_count: int) -> None:
     ml = _ml(session, target)
     deployment = ml.online_deployments.get(target.name, target.parent)
     settings = getattr(deployment, "scale_settings", None)
-    if type(settings).__name__ == "TargetUtilizationScaleSettings":
+    from azure.ai.ml.entities import TargetUtilizationScaleSettings
+
+    if isinstance(settings, TargetUtilizationScaleSettings):
         raise v.ValidationError(
             [
                 v.FieldError(
@@ -578,8 +581,8 @@ def invoke(
     return run(op, send, session, target, audited)
 
 
-invoke.operation = _INVOKE  # type: ignore[attr-defined]
-FUNCTIONS[_INVOKE.name] = invoke
+invoke.operation = _INVOKE  # type: ignore[attr-defined]  # invoke runs its own choke point (see above)
+FUNCTIONS[_INVOKE.name] = cast("Mutation[..., InvokeResult]", invoke)
 
 
 def _credential_for(session: Session, target: Target, auth_mode: str, endpoint_path: str) -> str:

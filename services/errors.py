@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
+from types import ModuleType
 
 
 class ErrorKind(StrEnum):
@@ -53,8 +55,72 @@ _SECRET_PAIR = re.compile(
     r"=([^\s&;'\",)]+)",
     re.IGNORECASE,
 )
-_TRANSPORT_RESPONSE = ("ServiceResponseError", "ServiceResponseTimeoutError", "IncompleteReadError")
-_TRANSPORT_REQUEST = ("ServiceRequestError", "ConnectionError", "ServiceRequestTimeoutError")
+
+
+class AzmlError(Exception):
+    """The base of the product's own errors: each says what it is as a ServiceError, so ``classify`` needs no
+    knowledge of the subclasses (and never looks at a class's name)."""
+
+    kind: ErrorKind = ErrorKind.UNKNOWN
+
+    def service_error(self) -> ServiceError:
+        text = str(self)
+        return ServiceError(self.kind, text.splitlines()[0] if text else type(self).__name__)
+
+
+def request_id_of(exc: BaseException | None) -> str:
+    """The request id of the Azure answer behind an exception (its cause included), or ""."""
+    return _classify(exc).request_id if exc is not None else ""
+
+
+def kind_for_status(status: int) -> ErrorKind:
+    """What an HTTP status means to a user (a status below 400 on an error is a garbled answer: transient)."""
+    if status < 400 or status >= 500:
+        return _BY_STATUS.get(status, ErrorKind.TRANSIENT)
+    return _BY_STATUS.get(status, ErrorKind.UNKNOWN)
+
+
+def _loaded(name: str) -> ModuleType | None:
+    """A module only if something already imported it: an exception of a library that never loaded cannot
+    exist, so the check costs no import (azure-core stays off the path to the first frame)."""
+    return sys.modules.get(name)
+
+
+def answer_lost(e: BaseException) -> bool:
+    """The request went out; its answer was lost (reset, read timeout, a body cut short)."""
+    core = _loaded("azure.core.exceptions")
+    return core is not None and isinstance(e, core.ServiceResponseError | core.IncompleteReadError)
+
+
+def request_failed(e: BaseException) -> bool:
+    """The request never reached Azure (refused, DNS, connect timeout)."""
+    if isinstance(e, ConnectionError):
+        return True
+    core = _loaded("azure.core.exceptions")
+    if core is not None and isinstance(e, core.ServiceRequestError):
+        return True
+    requests = _loaded("requests.exceptions")
+    return requests is not None and isinstance(e, requests.ConnectionError)
+
+
+def timed_out(e: BaseException) -> bool:
+    if isinstance(e, TimeoutError):
+        return True
+    core = _loaded("azure.core.exceptions")
+    return core is not None and isinstance(e, core.ServiceRequestTimeoutError | core.ServiceResponseTimeoutError)
+
+
+def _garbled(e: BaseException) -> bool:
+    """A malformed answer (invalid JSON, a body cut short)."""
+    core = _loaded("azure.core.exceptions")
+    return core is not None and isinstance(e, core.DecodeError)
+
+
+def _auth(e: BaseException) -> bool:
+    core = _loaded("azure.core.exceptions")
+    if core is not None and isinstance(e, core.ClientAuthenticationError):
+        return True  # CredentialUnavailableError included (its subclass)
+    return False
 
 
 def sanitize(text: str) -> str:
@@ -65,7 +131,7 @@ def sanitize(text: str) -> str:
 
 def response_lost(exc: BaseException) -> bool:
     """The request may have reached Azure but its answer did not come back (reset, read timeout)."""
-    return any(type(e).__name__ in _TRANSPORT_RESPONSE for e in _chain(exc))
+    return any(answer_lost(e) for e in _chain(exc))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -78,11 +144,10 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _transport_message(exc: BaseException) -> str:
-    name = type(exc).__name__
-    detail = sanitize(str(exc).splitlines()[0] if str(exc) else name)[:200]
-    if "Timeout" in name or "timed out" in detail.lower():
+    detail = sanitize(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:200]
+    if timed_out(exc) or "timed out" in detail.lower():
         return f"no answer from Azure in time ({detail})"
-    if name in _TRANSPORT_RESPONSE:
+    if answer_lost(exc):
         return f"the connection dropped before Azure answered ({detail})"
     return f"cannot reach Azure ({detail})"
 
@@ -97,6 +162,8 @@ def classify(exc: BaseException) -> ServiceError:
 
 
 def _classify(exc: BaseException) -> ServiceError:
+    if isinstance(exc, AzmlError):
+        return exc.service_error()
     status = getattr(exc, "status_code", None)
     response = getattr(exc, "response", None)
     request_id = ""
@@ -107,17 +174,16 @@ def _classify(exc: BaseException) -> ServiceError:
     code = getattr(error, "code", "") or ""
     message = getattr(error, "message", "") or getattr(exc, "message", "") or str(exc)
     message = str(message).splitlines()[0] if message else type(exc).__name__
-    name = type(exc).__name__
-    if name in ("DecodeError", "IncompleteReadError") or (status is not None and int(status) < 400):
+    if _garbled(exc) or (status is not None and int(status) < 400):
         # a garbled answer (malformed JSON, a body cut short): Azure's request id still identifies it
         return ServiceError(ErrorKind.TRANSIENT, message, int(status) if status else None, code, request_id)
     if status is None:
-        if name in _TRANSPORT_REQUEST or name in _TRANSPORT_RESPONSE:
+        if request_failed(exc) or answer_lost(exc):
             return ServiceError(ErrorKind.UNREACHABLE, _transport_message(exc), None, "", request_id)
-        if name in ("ClientAuthenticationError", "CredentialUnavailableError"):
+        if _auth(exc):
             return ServiceError(ErrorKind.AUTH, message)
         return ServiceError(ErrorKind.UNKNOWN, message)
-    kind = _BY_STATUS.get(int(status), ErrorKind.TRANSIENT if int(status) >= 500 else ErrorKind.UNKNOWN)
+    kind = kind_for_status(int(status))
     return ServiceError(kind, message, int(status), code, request_id)
 
 

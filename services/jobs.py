@@ -18,10 +18,10 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from types import SimpleNamespace
 from typing import Any
 
 from . import validation as v
+from .errors import AzmlError, ServiceError, kind_for_status
 from .models.core import Workspace
 from .models.jobs import (
     JOB_TYPES,
@@ -512,15 +512,19 @@ def get_job(session: Session, ws: Workspace, name: str, *, history: bool = True)
 # -- logs --------------------------------------------------------------------------------------------
 
 
-class LogReadError(Exception):
-    """A log file could not be read: shaped like an azure-core error so services.errors.classify maps it."""
+class LogReadError(AzmlError):
+    """A log file could not be read: storage's status, code, message and request id."""
 
     def __init__(self, status: int, code: str, message: str, request_id: str = "") -> None:
         super().__init__(f"{code}: {message}" if code else message)
         self.status_code = status
+        self.code = code
         self.message = message
-        self.error = SimpleNamespace(code=code, message=message)
-        self.response = SimpleNamespace(headers={"x-ms-request-id": request_id} if request_id else {})
+        self.request_id = request_id
+
+    def service_error(self) -> ServiceError:
+        message = self.message.splitlines()[0] if self.message else type(self).__name__
+        return ServiceError(kind_for_status(self.status_code), message, self.status_code, self.code, self.request_id)
 
 
 def list_log_files(session: Session, ws: Workspace, run: str) -> list[LogFile]:

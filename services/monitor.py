@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import clients
+from .errors import AzmlError
 from .models import Workspace
 from .models.monitor import (
     KqlQueryFailed,
@@ -71,7 +72,7 @@ METRIC_PANELS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-class MonitorLookupError(LookupError):
+class MonitorLookupError(AzmlError, LookupError):
     """No Log Analytics workspace could be found for an Azure ML workspace; the message says what to do."""
 
 

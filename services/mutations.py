@@ -13,18 +13,22 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
-from .errors import ServiceError, classify, response_lost
+from .errors import AzmlError, ServiceError, classify, response_lost
 from .validation import ValidationError
+
+if TYPE_CHECKING:
+    from .session import Session
 
 P = ParamSpec("P")
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 SECRET_PARAMS = {"account_key", "sas_token", "client_secret", "secret", "password", "key", "token", "certificate"}
 
 
-class ReadOnlyError(PermissionError):
+class ReadOnlyError(AzmlError, PermissionError):
     def __init__(self, operation: str, profile: str) -> None:
         super().__init__(f"{operation} refused: profile '{profile}' is read-only")
         self.operation = operation
@@ -35,7 +39,7 @@ class ReadOnlyError(PermissionError):
 Reconciled = tuple["bool | None", str]
 
 
-class ResponseLost(Exception):
+class ResponseLost(AzmlError):
     """A mutation was sent and its outcome is unknown — its answer never came back (reset, timeout) or Azure
     answered 5xx, which does not say whether the change was made — so the resource was read to learn what
     happened. Nothing was re-sent. ``applied``: True, False or None (unknown)."""
@@ -108,11 +112,20 @@ class Operation:
     destructive: bool = False
     validate: Callable[[Mapping[str, Any]], None] | None = None
     # After a lost answer: read the resource and say whether the mutation took effect (see ResponseLost).
-    reconcile: Callable[[Any, Target, Mapping[str, Any]], Reconciled] | None = None
+    reconcile: Callable[[Session, Target, Mapping[str, Any]], Reconciled] | None = None
+
+
+class Mutation(Protocol[P, R_co]):
+    """A registered mutation: called as the function it wraps (same parameters, same result), through the
+    choke point; ``operation`` is what it registered."""
+
+    operation: Operation
+
+    def __call__(self, session: Session, target: Target, /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
 
 REGISTRY: dict[str, Operation] = {}
-FUNCTIONS: dict[str, Callable[..., Any]] = {}
+FUNCTIONS: dict[str, Mutation[..., Any]] = {}
 
 # Every module that defines mutations; registry() imports them so the registry is complete.
 ACTION_MODULES = ("services.compute", "services.datastores", "services.deployments", "services.jobs")
@@ -184,22 +197,26 @@ def operation(
     az: Callable[[Target, Mapping[str, Any]], str],
     destructive: bool = False,
     validate: Callable[[Mapping[str, Any]], None] | None = None,
-    reconcile: Callable[[Any, Target, Mapping[str, Any]], Reconciled] | None = None,
-) -> Callable[[Callable[..., R]], Callable[..., R]]:
-    """Register ``fn(session, target, **params)`` as a mutation and wrap it in the choke point."""
+    reconcile: Callable[[Session, Target, Mapping[str, Any]], Reconciled] | None = None,
+) -> Callable[[Callable[Concatenate[Session, Target, P], R]], Mutation[P, R]]:
+    """Register ``fn(session, target, **params)`` as a mutation and wrap it in the choke point; the wrapper
+    keeps ``fn``'s signature, so a call with a wrong or missing parameter is a type error."""
     op = Operation(name, title, az, destructive, validate, reconcile)
     if name in REGISTRY:
         raise ValueError(f"mutation {name} registered twice")
     REGISTRY[name] = op
 
-    def deco(fn: Callable[..., R]) -> Callable[..., R]:
+    def deco(fn: Callable[Concatenate[Session, Target, P], R]) -> Mutation[P, R]:
         @functools.wraps(fn)
-        def wrapper(session: Any, target: Target, **params: Any) -> R:
-            return run(op, fn, session, target, params)
+        def wrapper(session: Session, target: Target, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if args:
+                raise TypeError(f"{name}: parameters are keyword-only (got {len(args)} positional)")
+            return run(op, fn, session, target, kwargs)
 
-        wrapper.operation = op  # type: ignore[attr-defined]
-        FUNCTIONS[name] = wrapper
-        return wrapper
+        mutation = cast("Mutation[P, R]", wrapper)
+        mutation.operation = op
+        FUNCTIONS[name] = mutation
+        return mutation
 
     return deco
 
@@ -221,7 +238,7 @@ def _record(guard: Guard, op: Operation, target: Target, params: Mapping[str, An
     )
 
 
-def run(op: Operation, fn: Callable[..., R], session: Any, target: Target, params: Mapping[str, Any]) -> R:
+def run(op: Operation, fn: Callable[..., R], session: Session, target: Target, params: Mapping[str, Any]) -> R:
     guard: Guard = session.guard
     if guard.read_only:
         _record(guard, op, target, params, "refused", message="read-only")
@@ -268,7 +285,7 @@ def outcome_unknown(exc: BaseException, err: ServiceError) -> bool:
 
 
 def _reconcile(
-    op: Operation, session: Any, target: Target, params: Mapping[str, Any], err: ServiceError
+    op: Operation, session: Session, target: Target, params: Mapping[str, Any], err: ServiceError
 ) -> ResponseLost:
     """A sent mutation's outcome is unknown (answer lost, or a 5xx): never send it again, read the resource."""
     answered = err.status is not None and err.status >= 500
@@ -300,7 +317,7 @@ def resource_path(t: Target, *parts: str) -> str:
     return "/".join([base, *(urllib.parse.quote(p, safe="") for p in parts)])
 
 
-def read_resource(session: Any, path: str, api_version: str) -> dict[str, Any] | None:
+def read_resource(session: Session, path: str, api_version: str) -> dict[str, Any] | None:
     """GET a resource (retried as every read is); None when it does not exist."""
     from azure.core.exceptions import ResourceNotFoundError
 
@@ -312,14 +329,14 @@ def read_resource(session: Any, path: str, api_version: str) -> dict[str, Any] |
 
 
 def expect_state(
-    read: Callable[[Any, Target, Mapping[str, Any]], tuple[str, str]],
+    read: Callable[[Session, Target, Mapping[str, Any]], tuple[str, str]],
     applied: tuple[str, ...],
     not_applied: tuple[str, ...] = (),
-) -> Callable[[Any, Target, Mapping[str, Any]], Reconciled]:
+) -> Callable[[Session, Target, Mapping[str, Any]], Reconciled]:
     """A reconcile from ``read`` → (name, state, "" when missing) and the states that mean applied / not
     (``not_applied`` ``("*",)``: every state not in ``applied``, e.g. a delete: whatever still exists)."""
 
-    def reconcile(session: Any, target: Target, params: Mapping[str, Any]) -> Reconciled:
+    def reconcile(session: Session, target: Target, params: Mapping[str, Any]) -> Reconciled:
         name, state = read(session, target, params)
         s = state.lower().replace(" ", "")
         shown = f"{name} is {state}" if state else f"{name} does not exist"

@@ -17,8 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .errors import AzmlError
 
-class OutputError(Exception):
+
+class OutputError(AzmlError):
     """The output could not be written; the message names the file and the reason."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .cloud import Cloud
+from .errors import request_failed, timed_out
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -63,10 +64,9 @@ def _reason(status: int | None, error: BaseException | None) -> str:
         if status >= 500:
             return f"server error ({status})"
         return f"status {status}"
-    name = type(error).__name__ if error is not None else ""
-    if "Timeout" in name or "timed out" in str(error).lower():
+    if error is not None and (timed_out(error) or "timed out" in str(error).lower()):
         return "no answer (timed out)"
-    if name == "ServiceRequestError":
+    if error is not None and request_failed(error):
         return "cannot connect"
     return "connection dropped"
 
@@ -83,7 +83,8 @@ def _classes() -> dict[str, type]:
         from azure.core.pipeline import PipelineResponse
         from azure.core.pipeline.policies import BearerTokenCredentialPolicy, RetryPolicy
 
-        class ObservedRetryPolicy(RetryPolicy):
+        # SDK boundary: the same policies serve our REST client and the SDKs' clients (each its own request type)
+        class ObservedRetryPolicy(RetryPolicy[Any, Any]):
             """azure-core's bounded retries (Retry-After honoured, POST/PATCH never re-sent after a dropped
             connection), made visible: each retry is reported to an observer before the wait. A Retry-After
             longer than MAX_RETRY_AFTER_S is not waited out.
@@ -161,7 +162,7 @@ def _classes() -> dict[str, type]:
                     )
                 )
 
-        class RenewingTokenPolicy(BearerTokenCredentialPolicy):
+        class RenewingTokenPolicy(BearerTokenCredentialPolicy[Any, Any]):
             """A 401 with a Bearer challenge (an expired or revoked token) gets one fresh token from the
             credential and the request is sent once more; a second 401 is the caller's to show."""
 
@@ -296,7 +297,7 @@ class RestClient:
                 error_cls = ResourceNotFoundError
             elif status == 409:
                 error_cls = ResourceExistsError
-            raise error_cls(response=response, error_format=ARMErrorFormat)  # type: ignore[arg-type]
+            raise error_cls(response=response, error_format=ARMErrorFormat)
         parsed: Any = text
         ctype = response.headers.get("Content-Type", "")
         if text and "json" in ctype:

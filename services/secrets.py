@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
+from .errors import AzmlError
 
-class SecretNotFound(LookupError):
+
+class SecretNotFound(AzmlError, LookupError):
     """The reference names no stored secret."""
 
     def __init__(self, ref: str) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import AzmlError
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -19,7 +21,7 @@ class FieldError:
         return f"{self.field}: {self.rule}"
 
 
-class ValidationError(ValueError):
+class ValidationError(AzmlError, ValueError):
     """Bad input; nothing was sent."""
 
     def __init__(self, errors: Iterable[FieldError]) -> None:

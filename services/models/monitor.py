@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import AzmlError, ErrorKind, ServiceError, request_id_of
+
 NUMERIC_TYPES = frozenset({"int", "long", "real", "decimal"})
 
 
@@ -91,12 +93,18 @@ class LogsResult:
         return dict(self.statistics).get(key, default)
 
 
-class KqlQueryFailed(Exception):
+class KqlQueryFailed(AzmlError):
     """Log Analytics refused the query (syntax or semantic error); ``error`` says what and where."""
+
+    kind = ErrorKind.INVALID
 
     def __init__(self, error: QueryError) -> None:
         super().__init__(str(error))
         self.error = error
+
+    def service_error(self) -> ServiceError:
+        rid = request_id_of(self.__cause__)
+        return ServiceError(self.kind, str(self.error), self.error.status, self.error.code, rid)
 
 
 @dataclass(frozen=True)
