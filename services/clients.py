@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from azure.mgmt.resource.resources import ResourceManagementClient
     from azure.mgmt.resource.subscriptions import SubscriptionClient
     from azure.mgmt.resourcegraph import ResourceGraphClient
+    from azure.monitor.query import LogsQueryClient
+    from azure.monitor.querymetrics import MetricsClient
 
 _QUIET_LOGGERS = ("azure", "azure.ai.ml", "azure.identity", "azure.core", "msal", "urllib3")
 
@@ -102,7 +104,7 @@ def graph_client(cloud: Cloud, credential: TokenCredential, **kwargs: Any) -> Re
     )
 
 
-def logs_client(cloud: Cloud, credential: TokenCredential, **kwargs: Any) -> Any:
+def logs_client(cloud: Cloud, credential: TokenCredential, **kwargs: Any) -> LogsQueryClient:
     from azure.monitor.query import LogsQueryClient
 
     return LogsQueryClient(
@@ -114,7 +116,7 @@ def logs_client(cloud: Cloud, credential: TokenCredential, **kwargs: Any) -> Any
     )
 
 
-def metrics_client(cloud: Cloud, credential: TokenCredential, region: str, **kwargs: Any) -> Any:
+def metrics_client(cloud: Cloud, credential: TokenCredential, region: str, **kwargs: Any) -> MetricsClient:
     from azure.monitor.querymetrics import MetricsClient
 
     return MetricsClient(

@@ -8,14 +8,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import clients
 from .cloud import Cloud
 from .mutations import Guard
 
 if TYPE_CHECKING:
+    from azure.ai.ml import MLClient
     from azure.core.credentials import TokenCredential
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+    from azure.mgmt.resourcegraph import ResourceGraphClient
+
+    from .rest import RestClient, RetryEvent
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,8 +39,8 @@ class Session:
     guard: Guard = field(default_factory=Guard)
     timeout_s: float | None = None  # the read timeout of every request (None: 30 s for REST, the SDKs' own)
     retry_backoff_s: float = 0.5  # the first wait between retries without Retry-After (doubling after)
-    _retry_listeners: list[Callable[[Any], None]] = field(default_factory=list, repr=False)
-    _clients: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+    _retry_listeners: list[Callable[[RetryEvent], None]] = field(default_factory=list, repr=False)
+    _clients: dict[tuple[str, ...], object] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _preloading: threading.Thread | None = field(default=None, repr=False)
     preload_error: str = field(default="", repr=False)
@@ -45,32 +53,33 @@ class Session:
         if not self.guard.user:
             self.guard.identify = self.identity
 
-    def _cached(self, key: tuple[str, ...], build: Any) -> Any:
+    def _cached(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
+        """One value per key (a key always maps to the type its one builder makes)."""
         with self._lock:
             client = self._clients.get(key)
         if client is None:
             client = build()
             with self._lock:
                 client = self._clients.setdefault(key, client)
-        return client
+        return cast("T", client)
 
-    def cache(self, key: tuple[str, ...], load: Any) -> Any:
+    def cache(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
         """A value loaded once per session (catalogs that do not change while the console runs)."""
         return self._cached(("cache", *key), load)
 
     # -- retries, made visible ------------------------------------------------------------------
 
-    def add_retry_listener(self, listener: Callable[[Any], None]) -> None:
+    def add_retry_listener(self, listener: Callable[[RetryEvent], None]) -> None:
         """Call ``listener(RetryEvent)`` (from the requesting thread) before every retry of this session."""
         with self._lock:
             self._retry_listeners.append(listener)
 
-    def remove_retry_listener(self, listener: Callable[[Any], None]) -> None:
+    def remove_retry_listener(self, listener: Callable[[RetryEvent], None]) -> None:
         with self._lock:
             if listener in self._retry_listeners:
                 self._retry_listeners.remove(listener)
 
-    def notify_retry(self, event: Any) -> None:
+    def notify_retry(self, event: RetryEvent) -> None:
         with self._lock:
             listeners = list(self._retry_listeners)
         for listener in listeners:
@@ -107,7 +116,7 @@ class Session:
                 self._identity = known
         return known
 
-    def rest(self) -> Any:
+    def rest(self) -> RestClient:
         """The light REST client for reads (see services/rest.py)."""
         from .rest import DEFAULT_TIMEOUT_S, RestClient
 
@@ -122,22 +131,24 @@ class Session:
             ),
         )
 
-    def subscription_client(self) -> Any:
+    def subscription_client(self) -> SubscriptionClient:
         return self._cached(
             ("subscriptions",),
             lambda: clients.subscription_client(self.cloud, self.credential, **self.sdk_kwargs()),
         )
 
-    def graph_client(self) -> Any:
+    def graph_client(self) -> ResourceGraphClient:
         return self._cached(("graph",), lambda: clients.graph_client(self.cloud, self.credential, **self.sdk_kwargs()))
 
-    def resource_client(self, subscription_id: str) -> Any:
+    def resource_client(self, subscription_id: str) -> ResourceManagementClient:
         return self._cached(
             ("resources", subscription_id),
             lambda: clients.resource_client(self.cloud, self.credential, subscription_id, **self.sdk_kwargs()),
         )
 
-    def ml_client(self, subscription_id: str, resource_group: str | None = None, workspace: str | None = None) -> Any:
+    def ml_client(
+        self, subscription_id: str, resource_group: str | None = None, workspace: str | None = None
+    ) -> MLClient:
         key = ("ml", subscription_id, (resource_group or "").lower(), (workspace or "").lower())
         return self._cached(
             key,
@@ -183,7 +194,7 @@ class Session:
                     pass
 
 
-def token_identity(credential: Any, scope: str) -> str:
+def token_identity(credential: TokenCredential, scope: str) -> str:
     """The acting identity named by an access token's claims (read, not verified: the token is the
     credential's own): upn / unique_name / preferred_username for a user, else ``app:<appid>`` for a
     service principal, else ``oid:<object id>``."""

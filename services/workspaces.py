@@ -20,8 +20,8 @@ def list_subscriptions(session: Session) -> list[Subscription]:
     client = session.subscription_client()
     subs = [
         Subscription(
-            id=s.subscription_id,
-            name=s.display_name or s.subscription_id,
+            id=s.subscription_id or "",
+            name=s.display_name or s.subscription_id or "",
             state=str(getattr(s.state, "value", s.state) or ""),
             tenant_id=s.tenant_id or "",
         )
@@ -78,7 +78,8 @@ def list_workspaces(session: Session, subscription_ids: list[str] | None = None)
     while True:
         options = QueryRequestOptions(top=1000, skip_token=skip_token, result_format="objectArray")
         result = client.resources(QueryRequest(subscriptions=subs, query=_GRAPH_QUERY, options=options))
-        rows.extend(result.data or [])
+        data = result.data  # objectArray: a list of rows (the table format would be a mapping)
+        rows.extend(data if isinstance(data, list) else [])
         skip_token = result.skip_token
         if not skip_token:
             break
