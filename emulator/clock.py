@@ -29,6 +29,11 @@ class SimClock:
     def now(self) -> dt.datetime:
         return self.start + dt.timedelta(seconds=self.elapsed())
 
+    def advanced(self) -> float:
+        """Seconds moved forward by hand (``advance``), on top of any wall time that passed."""
+        with self._lock:
+            return self._offset
+
     def advance(self, seconds: float) -> None:
         """Move simulated time forward (frozen or not)."""
         if seconds < 0:

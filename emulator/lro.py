@@ -3,7 +3,8 @@
 A mutation that Azure runs asynchronously answers 202/201 with ``Azure-AsyncOperation`` (a status
 resource: InProgress → Succeeded/Failed) and ``Location`` (202 until done, then the result), with a
 short ``Retry-After`` so the SDK polls in about a second rather than its 30-second default.
-Operations settle on wall time, so they finish even while the simulation clock is frozen.
+Operations settle on wall time, so they finish even while the simulation clock is frozen, and when the
+simulation clock is moved forward past them (``clock.advance``): a test settles them without waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clock import SimClock
 from .http import ApiError, Request, Response
 
 
@@ -24,7 +26,7 @@ class Operation:
     name: str  # e.g. "Compute.Stop"
     subscription: str
     location: str
-    due: float  # time.monotonic() when it settles
+    due: float  # when it settles, on the operations' timeline (wall time plus the clock's advances)
     apply: Callable[[], Any] | None  # the effect; may return the final resource body
     result: Any = None
     status: str = "InProgress"
@@ -36,7 +38,8 @@ class Operation:
 
 
 class Operations:
-    def __init__(self, *, duration_s: float = 1.0, retry_after: str = "1") -> None:
+    def __init__(self, *, duration_s: float = 1.0, retry_after: str = "1", clock: SimClock | None = None) -> None:
+        self.clock = clock
         self.duration_s = duration_s
         self.retry_after = retry_after
         self._ops: dict[str, Operation] = {}
@@ -58,7 +61,7 @@ class Operations:
             name=name,
             subscription=subscription,
             location=location,
-            due=time.monotonic() + (self.duration_s if duration_s is None else duration_s),
+            due=self.now() + (self.duration_s if duration_s is None else duration_s),
             apply=apply,
             fail_with=fail_with,
         )
@@ -66,9 +69,13 @@ class Operations:
             self._ops[op.id] = op
         return op
 
+    def now(self) -> float:
+        """The operations' timeline: wall time, plus every second the simulation clock was moved forward."""
+        return time.monotonic() + (self.clock.advanced() if self.clock is not None else 0.0)
+
     def settle(self) -> None:
         """Apply every operation that is due (called before each request is served)."""
-        now = time.monotonic()
+        now = self.now()
         with self._lock:
             due = [op for op in self._ops.values() if op.status == "InProgress" and op.due <= now]
             for op in due:

@@ -59,7 +59,7 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.clock = SimClock(frozen=self.config.frozen)
         self.estate = Estate(seed=self.config.seed, scale=self.config.scale, clock=self.clock)
-        self.ops = Operations(duration_s=self.config.lro_seconds, retry_after=self.config.retry_after)
+        self.ops = Operations(duration_s=self.config.lro_seconds, retry_after=self.config.retry_after, clock=self.clock)
         self.router = Router()
         self.faults = Faults(self.config.seed)
         for rule in self.config.faults:  # the ``faults=`` option; copies, as a rule counts its ``times``

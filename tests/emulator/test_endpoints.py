@@ -360,7 +360,7 @@ def test_patch_endpoint_traffic_and_paging(fresh_emulator: Emulator) -> None:
     )
     assert ok.status_code == 202 and ok.headers["Retry-After"] == "1"
     assert _rest(fresh_emulator, "GET", path).json()["properties"]["provisioningState"] == "Updating"
-    time.sleep(1.1)
+    fresh_emulator.clock.advance(1.1)  # the operation settles on the simulated clock
     got = _rest(fresh_emulator, "GET", path).json()
     assert got["properties"]["traffic"] == {"blue": 30, "green": 70}
     assert got["properties"]["provisioningState"] == "Succeeded" and got["tags"] == {"a": "b"}
@@ -396,7 +396,7 @@ def test_scale_instance_count(fresh_ml_client: Callable[..., Any], fresh_emulato
     assert resp.status_code == 202 and "Azure-AsyncOperation" in resp.headers
     # A second change while the first is in flight conflicts.
     assert _rest(fresh_emulator, "PATCH", path, {"sku": {"capacity": 6}}).status_code == 409
-    time.sleep(1.1)
+    fresh_emulator.clock.advance(1.1)  # the operation settles on the simulated clock
     assert ml.online_deployments.get("green", "churn-scoring-prod-eus").instance_count == 5
     # Managed deployments support the Default scale type only; instance types cannot change in place.
     body = _rest(fresh_emulator, "GET", path).json()
