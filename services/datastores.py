@@ -8,6 +8,7 @@ account key or SAS through ``listSecrets`` for the one listing and drops it.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -490,16 +491,20 @@ def _check_target_name(target: Target) -> None:
 def set_default(session: Session, target: Target) -> Datastore:
     """Make the datastore the workspace default (Azure clears the flag on the previous one)."""
     _check_target_name(target)
-    ops = _ml(session, target).datastores
-    scope = {"resource_group_name": target.resource_group, "workspace_name": target.workspace}
-    # azure-ai-ml's entities do not model isDefault (its serializer drops the read-only field), so re-send the
-    # service's own resource as JSON, secrets included as Azure requires on PUT, with the flag set.
-    raw = ops._operation.get(name=target.name, **scope)
-    ops._fetch_and_populate_secret(raw)
-    props = dict(raw.as_dict().get("properties") or {})
+    # Datastores_CreateOrUpdate with the service's own resource and properties.isDefault=true (azure-ai-ml's
+    # entities drop the flag). Azure serves a datastore without its secrets and wants them back on PUT, so
+    # they are read with Datastores_ListSecrets (as azure-ai-ml does) and go only into the request body.
+    path = f"{_ws_id(target)}/datastores/{urllib.parse.quote(target.name, safe='')}"
+    raw = session.rest().get(path, API) or {}
+    props = dict(raw.get("properties") or {})
+    credentials = dict(props.get("credentials") or {})
+    if credentials and str(credentials.get("credentialsType") or "None") != "None":
+        body = {"expirableSecret": True, "expireAfterHours": 1}
+        credentials["secrets"] = session.rest().post(path + "/listSecrets", API, body=body) or {}
+        props["credentials"] = credentials
     props["isDefault"] = True
-    ops._operation.create_or_update(name=target.name, body={"properties": props}, skip_validation=True, **scope)
-    return _from_rest(session.rest().get(f"{_ws_id(target)}/datastores/{target.name}", API), target.workspace)
+    session.mutation_rest().put(path, API, body={"properties": props}, skipValidation="true")
+    return _from_rest(session.rest().get(path, API), target.workspace)
 
 
 @operation(

@@ -671,29 +671,24 @@ def archive_job(session: Session, target: Target) -> None:
 
 
 def _set_archived(session: Session, target: Target, archived: bool) -> None:
-    """Archive or restore in one request: the run's ``hidden`` flag, PATCHed on run history (what
-    azure-ai-ml's archive/restore and the Studio do). Their SDK methods, on any failure of that PATCH — a
-    lost answer included — send a second request (a PUT of the whole job): a mutation sent twice, so
-    they are called only where the SDK lacks the PATCH."""
-    ml = _ml(session, target)
-    operation: Any = getattr(getattr(ml.jobs, "_runs_operations", None), "_operation", None)
-    if operation is None or not hasattr(operation, "add_or_modify_by_experiment_name"):
-        (ml.jobs.archive if archived else ml.jobs.restore)(target.name)
-        return
-    from azure.ai.ml._restclient.runhistory.models import CreateRun
-
+    """Archive or restore in one request: the run's ``hidden`` flag, PATCHed on run history
+    (Runs_PatchByExperimentName: what azure-ai-ml's archive/restore and the Studio send), at most once.
+    azure-ai-ml's own methods, on any failure of that PATCH — a lost answer included — send a second request
+    (a PUT of the whole job): a mutation sent twice, so they are not used."""
     body = session.rest().get(resource_path(target, "jobs", target.name), API) or {}
     props = body.get("properties")
     if not props:  # a pipeline's child step: archived with its pipeline (as the SDK refuses it)
         raise ValueError(f"{target.name} is a step of a pipeline job: archive or restore the pipeline job")
-    operation.add_or_modify_by_experiment_name(
+    ws = Workspace(
+        id=resource_path(target),
+        name=target.workspace,
+        resource_group=target.resource_group,
         subscription_id=target.subscription_id,
-        resource_group_name=target.resource_group,
-        workspace_name=target.workspace,
-        experiment_name=str(props.get("experimentName") or "Default"),
-        run_id=target.name,
-        body=CreateRun(hidden=archived),
+        location="",
     )
+    experiment = urllib.parse.quote(str(props.get("experimentName") or "Default"), safe="")
+    url = f"{history_base(session, ws)}/experiments/{experiment}/runs/{urllib.parse.quote(target.name, safe='')}"
+    session.mutation_rest().patch(url, body={"hidden": archived})
 
 
 @operation(

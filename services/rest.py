@@ -217,7 +217,10 @@ class RestClient:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         observer: RetryObserver | None = None,
         backoff_s: float = 0.5,
+        at_most_once: bool = False,
     ) -> None:
+        """``at_most_once``: the client that sends mutations (a PUT, PATCH, POST or DELETE is never re-sent
+        after an answer that leaves its outcome open; see ObservedRetryPolicy)."""
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import (
             ContentDecodePolicy,
@@ -240,7 +243,9 @@ class RestClient:
             RequestIdPolicy(),
             HeadersPolicy({"Accept": "application/json"}),
             UserAgentPolicy(f"azml-console/{VERSION}"),
-            retry_policy(observer, retries=retries, timeout_s=timeout_s, backoff_s=backoff_s),
+            retry_policy(
+                observer, retries=retries, timeout_s=timeout_s, backoff_s=backoff_s, at_most_once=at_most_once
+            ),
             self._arm_auth,
             ContentDecodePolicy(),
             DistributedTracingPolicy(),
@@ -319,6 +324,12 @@ class RestClient:
 
     def post(self, path: str, api_version: str | None = None, body: Any = None, **params: Any) -> Any:
         return self.request("POST", path, api_version=api_version, params=params, body=body)[1]
+
+    def put(self, path: str, api_version: str | None = None, body: Any = None, **params: Any) -> Any:
+        return self.request("PUT", path, api_version=api_version, params=params, body=body)[1]
+
+    def patch(self, path: str, api_version: str | None = None, body: Any = None, **params: Any) -> Any:
+        return self.request("PATCH", path, api_version=api_version, params=params, body=body)[1]
 
     def pages(
         self, path: str, api_version: str | None = None, *, params: dict[str, Any] | None = None

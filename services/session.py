@@ -131,6 +131,23 @@ class Session:
             ),
         )
 
+    def mutation_rest(self) -> RestClient:
+        """The REST client for mutations: as ``rest()``, but a change is sent at most once (never re-sent
+        after a dropped connection, a timeout or a 5xx; the mutation's reconcile reads what happened)."""
+        from .rest import DEFAULT_TIMEOUT_S, RestClient
+
+        return self._cached(
+            ("rest", "mutations"),
+            lambda: RestClient(
+                self.cloud,
+                self.credential,
+                timeout_s=self.timeout_s or DEFAULT_TIMEOUT_S,
+                observer=self.notify_retry,
+                backoff_s=self.retry_backoff_s,
+                at_most_once=True,
+            ),
+        )
+
     def subscription_client(self) -> SubscriptionClient:
         return self._cached(
             ("subscriptions",),
