@@ -29,7 +29,11 @@ from .completion import NoMatch, complete_line, match_name
 from .palette import WorkspacesAndScreens
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from screens.host import ConsoleHost
     from services.models import Workspace
+    from services.secrets import MemorySecrets
     from services.session import Session
 
 Connect = Callable[[], "Session"]
@@ -158,7 +162,7 @@ class AzmlApp(App[int]):
         self.paused = False
         self._clock = clock or (lambda: time.strftime("%H:%M:%S"))
         self.errors: list[tuple[str, str, str]] = []  # (time, where, message): `:errors` shows them whole
-        self.secrets: Any = None  # a SecretSource for secrets typed in forms (this session only)
+        self.secrets: MemorySecrets | None = None  # secrets typed in forms (this session only)
         self._initial = initial
         self.set_reactive(
             AzmlApp.context,
@@ -184,14 +188,14 @@ class AzmlApp(App[int]):
     # -- lifecycle ------------------------------------------------------------------------------
 
     @property
-    def history_path(self) -> Any:
+    def history_path(self) -> Path:
         """The KQL editor's runs, kept across sessions (resolved when first needed, not before the first frame)."""
         from .audit import data_dir
 
         return data_dir() / "kql-history.json"
 
     @property
-    def queries_dir(self) -> Any:
+    def queries_dir(self) -> Path:
         """The user's own panel queries (*.kql), beside the config file."""
         return _queries_dir()
 
@@ -346,8 +350,12 @@ class AzmlApp(App[int]):
             return "off"
         return "paused" if self.paused else f"{self.refresh_interval:g}s"
 
+    def clock(self) -> str:
+        """The wall time shown as the last refresh."""
+        return self._clock()
+
     def mark_refreshed(self) -> None:
-        self.update_context(refreshed=self._clock())
+        self.update_context(refreshed=self.clock())
         if self.session is not None:  # the first rows are on screen: azure-ai-ml loads for the first action
             self.session.preload_actions()
 
@@ -501,7 +509,7 @@ class AzmlApp(App[int]):
             screen = self.screen
             if isinstance(screen, WorkspacesScreen) and screen.models:
                 screen.argument = parsed.argument
-                screen._apply(dict(screen.models))
+                screen.reapply()
                 return
         self.push_screen(_screen_for(name, parsed.argument))
 
@@ -541,7 +549,13 @@ class AzmlApp(App[int]):
         self.notify("Press q (or :q) to quit.", timeout=3)
 
 
-def _queries_dir() -> Any:
+def _queries_dir() -> Path:
     from .config import config_dir
 
     return config_dir() / "queries"
+
+
+if TYPE_CHECKING:  # the console is the host the screens are written against (checked by mypy)
+
+    def _is_host(app: AzmlApp) -> ConsoleHost:
+        return app

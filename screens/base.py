@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import NoActiveWorker, get_current_worker
 
+from screens.host import host
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
@@ -180,11 +181,11 @@ class ResourceScreen(Screen[None], Generic[M]):
 
     @property
     def session(self) -> Session | None:
-        return getattr(self.app, "session", None)
+        return host(self).session
 
     @property
     def workspace(self) -> Workspace | None:
-        return getattr(self.app, "workspace", None)
+        return host(self).workspace
 
     def on_mount(self) -> None:
         self._update_title()
@@ -249,14 +250,14 @@ class ResourceScreen(Screen[None], Generic[M]):
     # -- loading --------------------------------------------------------------------------------
 
     def _interval(self) -> float:
-        return float(getattr(self.app, "refresh_interval", 0) or 0)
+        return float(host(self).refresh_interval or 0)
 
     def _due(self) -> bool:
         interval = self._interval()
         return bool(interval) and time.monotonic() - self.loaded_at >= interval
 
     def _tick_refresh(self) -> None:
-        if self.app.screen is not self or getattr(self.app, "paused", False) or self.busy:
+        if self.app.screen is not self or host(self).paused or self.busy:
             return
         if self.session is not None and (self.loaded_at == 0.0 or self._due()):
             self.action_refresh()
@@ -298,6 +299,10 @@ class ResourceScreen(Screen[None], Generic[M]):
         if not worker.is_cancelled:
             self.app.call_from_thread(self._apply, models)
 
+    def reapply(self) -> None:
+        """Show the loaded models again (after the screen's argument or filter changed), without a load."""
+        self._apply(dict(self.models))
+
     def _apply(self, models: dict[str, M]) -> None:
         self.busy = False
         self.stale = False
@@ -306,9 +311,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         self.models = models
         self.loaded_at = time.monotonic()
         self._render_rows()
-        mark = getattr(self.app, "mark_refreshed", None)
-        if callable(mark):
-            mark()
+        host(self).mark_refreshed()
 
     def _render_rows(self) -> None:
         rows: dict[str, Sequence[Cell]] = {}
@@ -413,9 +416,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         return self.models.get(key) if key else None
 
     def action_filter(self) -> None:
-        opener = getattr(self.app, "open_prompt", None)
-        if callable(opener):
-            opener("/", self.table.filter_text)
+        host(self).open_prompt("/", self.table.filter_text)
 
     def apply_filter(self, text: str) -> None:
         self.table.set_filter(text)
@@ -463,9 +464,7 @@ class ResourceScreen(Screen[None], Generic[M]):
             self.notify("Copied the id to the clipboard", timeout=3)
 
     def action_pause(self) -> None:
-        toggle = getattr(self.app, "toggle_pause", None)
-        if callable(toggle):
-            toggle()
+        host(self).toggle_pause()
 
     def on_keyed_table_selected(self, event: KeyedTable.Selected) -> None:
         self.open(event.key)
@@ -498,7 +497,7 @@ class ResourceScreen(Screen[None], Generic[M]):
         if reason:
             self.notify(reason, title="Read-only", severity="warning")
             return
-        production = bool(getattr(self.app, "production", False))
+        production = host(self).production
         # Production: every mutation is typed, creations included (their target has no name yet).
         name = str(target.name or params.get("name") or target.describe())
         needs_typing = confirm_text or (name if (op.destructive or production) else "")
@@ -526,7 +525,7 @@ class ResourceScreen(Screen[None], Generic[M]):
     ) -> None:
         """For mutations that run outside act() (e.g. invoke, with its own worker and result screen): on a
         production profile, the same typed confirmation first; elsewhere, run ``then`` at once."""
-        if not getattr(self.app, "production", False):
+        if not host(self).production:
             then()
             return
         from screens.modals import ConfirmScreen, Plan

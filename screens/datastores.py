@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from screens.base import ResourceScreen, mutating
+from screens.host import ConsoleHost, host
 from screens.modals import Field, FormScreen
 from screens.widgets.line import Line
 from screens.widgets.table import Cell, Column
@@ -73,13 +74,11 @@ def _target(ws: Workspace, name: str = "") -> Target:
     return Target(ws.subscription_id, ws.resource_group, ws.name, name)
 
 
-def _secrets_of(app: Any) -> MemorySecrets:
-    """The session's secret store; in memory for now (a later issue backs it with the OS keyring)."""
-    secrets = getattr(app, "secrets", None)
-    if secrets is None:
-        secrets = MemorySecrets()
-        app.secrets = secrets
-    return secrets
+def _secrets_of(app: ConsoleHost) -> MemorySecrets:
+    """The session's secret store, in memory: a secret typed in a form lives as long as the console."""
+    if app.secrets is None:
+        app.secrets = MemorySecrets()
+    return app.secrets
 
 
 class DatastoresScreen(ResourceScreen[Datastore]):
@@ -242,7 +241,7 @@ class DatastoresScreen(ResourceScreen[Datastore]):
 
         ops = registry()
         session = self.session
-        secrets = _secrets_of(self.app)
+        secrets = _secrets_of(host(self))
 
         def params_of(values: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
             kind = values.get("kind", "") or "blob"

@@ -23,6 +23,7 @@ from textual.widgets import Input, Static
 
 from screens.base import ResourceScreen, mutating, state_text
 from screens.deployment_logs import LogsScreen
+from screens.host import host
 from screens.modals import Field, FormScreen, Validator, field_errors
 from screens.widgets.table import Cell, Column
 from services.models import Workspace
@@ -700,7 +701,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
             title=op.title,
             target=target.describe(),
             az=mutations.az_command("deployments.invoke", target, {"deployment_name": wanted}),
-            confirm_text=ep.name if getattr(self.app, "production", False) else "",
+            confirm_text=ep.name if host(self).production else "",
             details=(
                 f"Request: {len(payload.encode())} bytes of JSON (request.json) to {ep.scoring_uri}",
                 route,

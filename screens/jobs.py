@@ -25,6 +25,7 @@ from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
 from screens.base import ResourceScreen, mutating, state_text
+from screens.host import host
 from screens.job_filters import (
     FilterError,
     FilterTerms,
@@ -954,11 +955,11 @@ class LogScreen(Screen[None]):
 
     @property
     def session(self) -> Session | None:
-        return getattr(self.app, "session", None)
+        return host(self).session
 
     @property
     def workspace(self) -> Workspace | None:
-        return getattr(self.app, "workspace", None)
+        return host(self).workspace
 
     @property
     def file(self) -> LogFile | None:
@@ -1173,9 +1174,7 @@ class LogScreen(Screen[None]):
         self._show_status()
 
     def action_search(self) -> None:
-        opener = getattr(self.app, "open_prompt", None)
-        if callable(opener):
-            opener("/", self.search_text)
+        host(self).open_prompt("/", self.search_text)
 
     def on_prompt_done(self, event: Prompt.Done) -> None:
         self.view.focus()  # the app applies the value through apply_filter

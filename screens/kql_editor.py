@@ -23,6 +23,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
+from screens.host import host
 from screens.widgets.charts import TimeChart, chart_from_rows
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
@@ -145,8 +146,7 @@ class KqlEditorScreen(Screen[None]):
 
     @property
     def history_path(self) -> Path | None:
-        path = getattr(self.app, "history_path", None)
-        return Path(path) if path else None
+        return host(self).history_path
 
     def on_mount(self) -> None:
         self.history = load_history(self.history_path)
@@ -164,7 +164,7 @@ class KqlEditorScreen(Screen[None]):
         self._update_title()
 
     def _update_title(self) -> None:
-        ws: Workspace | None = getattr(self.app, "workspace", None)
+        ws = host(self).workspace
         parts = [self.TITLE]
         if ws is not None:
             parts.append(f"{ws.name} ({ws.location})")
@@ -183,8 +183,7 @@ class KqlEditorScreen(Screen[None]):
 
     def action_run(self) -> None:
         kql = self.editor.text.strip()
-        session: Session | None = getattr(self.app, "session", None)
-        ws: Workspace | None = getattr(self.app, "workspace", None)
+        session, ws = host(self).session, host(self).workspace
         if not kql:
             self._status("type a query first", error=True)
             return
@@ -260,9 +259,7 @@ class KqlEditorScreen(Screen[None]):
             self._status(f"{text} · PARTIAL: {result.partial_error}", error=True)
         else:
             self._status(text)
-        mark = getattr(self.app, "mark_refreshed", None)
-        if callable(mark):
-            mark()
+        host(self).mark_refreshed()
 
     def _refused(self, error: QueryError, message: str) -> None:
         self.running = False

@@ -28,6 +28,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from screens.host import host
 from screens.modals import Field, FormScreen
 from screens.widgets.charts import ChartData, TimeChart, chart_from_rows
 from screens.widgets.context_bar import ContextBar
@@ -462,16 +463,16 @@ class MetricsScreen(Screen[None]):
 
     @property
     def session(self) -> Session | None:
-        return getattr(self.app, "session", None)
+        return host(self).session
 
     @property
     def workspace(self) -> Workspace | None:
-        return getattr(self.app, "workspace", None)
+        return host(self).workspace
 
     def on_mount(self) -> None:
         # The query library: built-ins, replaced by the user's own file of the same name when the app names a
         # directory for them (`queries_dir`).
-        user_dir = getattr(self.app, "queries_dir", None)
+        user_dir = host(self).queries_dir
         self._queries = {q.key: q for q in monitor.load_queries(user_dir)}
         for p in self.panels:
             p.query_def = self._queries.get(p.spec.query)
@@ -544,7 +545,7 @@ class MetricsScreen(Screen[None]):
             parts.append(f"{ws.name} ({ws.location})")
         parts.append(self.scope.label)
         parts.append(f"last {self.range_label}")
-        if getattr(self.app, "paused", False):
+        if host(self).paused:
             parts.append("paused")
         self.query_one("#screen-title", Static).update(Text(" · ".join(parts)))
 
@@ -552,8 +553,7 @@ class MetricsScreen(Screen[None]):
         self.query_one("#status", Line).update(Text(text))
 
     def _clock(self) -> str:
-        clock = getattr(self.app, "_clock", None)
-        return str(clock()) if callable(clock) else time.strftime("%H:%M:%S")
+        return host(self).clock()
 
     # -- connection and scope targets -------------------------------------------------------------
 
@@ -642,7 +642,7 @@ class MetricsScreen(Screen[None]):
         return Params(self.range, self.scope, grain, ws.id, width)
 
     def _interval(self) -> float:
-        return float(getattr(self.app, "refresh_interval", 0) or 0)
+        return float(host(self).refresh_interval or 0)
 
     def _tick(self) -> None:
         if self.app.screen is not self or self.session is None or self.workspace is None:
@@ -650,7 +650,7 @@ class MetricsScreen(Screen[None]):
         if self.argument and not self.targets.loaded:
             return  # `:metrics NAME`: the scope comes first
         interval = self._interval()
-        auto = bool(interval) and not getattr(self.app, "paused", False)
+        auto = bool(interval) and not host(self).paused
         now = time.monotonic()
         for p in self.shown_panels():
             if p.busy:
@@ -745,9 +745,7 @@ class MetricsScreen(Screen[None]):
         panel.error = ""
         panel.updated = self._clock()
         panel.rebuild()
-        mark = getattr(self.app, "mark_refreshed", None)
-        if callable(mark):
-            mark()
+        host(self).mark_refreshed()
         if not any(p.busy for p in self.shown_panels()):  # one status line when the last panel arrives
             current = self.current_panel()
             self._status(self._summary(current if current is not None and current.data is not None else panel))
@@ -895,7 +893,5 @@ class MetricsScreen(Screen[None]):
                 self.load(p, wanted)
 
     def action_pause(self) -> None:
-        toggle = getattr(self.app, "toggle_pause", None)
-        if callable(toggle):
-            toggle()
+        host(self).toggle_pause()
         self._update_title()

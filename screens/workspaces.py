@@ -9,6 +9,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from screens.base import ResourceScreen
+from screens.host import host
 from screens.widgets.table import Cell, Column
 from services.models import Workspace
 
@@ -111,8 +112,8 @@ class WorkspacesScreen(ResourceScreen[Workspace]):
                 self.table.move_cursor(match.key)
                 self._choose(match)
             self.argument = ""
-        elif getattr(self.app, "workspace", None) is None and models:
-            default = getattr(self.app, "default_workspace", "") or ""
+        elif host(self).workspace is None and models:
+            default = host(self).default_workspace or ""
             first = next((w for w in models.values() if w.name.lower() == default.lower()), None)
             self._choose(first or sorted(models.values(), key=lambda w: w.name)[0], quiet=True)
 
@@ -125,6 +126,4 @@ class WorkspacesScreen(ResourceScreen[Workspace]):
         self.action_choose()
 
     def _choose(self, workspace: Workspace, quiet: bool = False) -> None:
-        choose = getattr(self.app, "choose_workspace", None)
-        if callable(choose):
-            choose(workspace, quiet=quiet)
+        host(self).choose_workspace(workspace, quiet=quiet)

@@ -158,7 +158,7 @@ class TimeChart(PlotextPlot):
 
     @property
     def ascii(self) -> bool:
-        return ascii_terminal() or bool(getattr(self.app, "no_color", False))
+        return ascii_terminal() or bool(self.app.no_color)
 
     def marker(self, index: int) -> str:
         return ASCII_MARKERS[index % len(ASCII_MARKERS)] if self.ascii else "braille"
