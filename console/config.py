@@ -9,6 +9,7 @@ Kept free of Textual and the Azure SDKs: the headless commands load profiles too
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -249,7 +250,7 @@ def _is_str(value: Any) -> bool:
 
 
 def _check_url(value: Any) -> str | None:
-    if not isinstance(value, str) or not re.match(r"^https://[^\s/]+(/\S*)?$", value):
+    if not isinstance(value, str) or not _URL_RE.match(value):
         return "must be an https:// URL"
     return None
 
@@ -281,14 +282,58 @@ def _profile(chk: _Checker, name: str, table: Any) -> Profile | None:
     return _cross_check(chk, base, name, values)
 
 
+_URL_RE = re.compile(r"^https://[^\s/]+(/\S*)?$")
+_WORKSPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_/.-]{0,254}$")
+_REF_RULE = "must be a keyring reference (letters, digits, _ . : / -), never the secret itself"
+_CLOUDS = (*BUILTIN_CLOUD_NAMES, CUSTOM_CLOUD)
+
+
+@functools.cache
+def _schema() -> dict[str, tuple[object, str]]:
+    """The profile keys whose value is one type with one rule, declared as msgspec types (choices, patterns,
+    strict booleans); each with the message a user sees when the value breaks it."""
+    from typing import Annotated, Literal
+
+    import msgspec
+
+    def matching(rx: re.Pattern[str]) -> object:
+        return Annotated[str, msgspec.Meta(pattern=rx.pattern)]
+
+    return {
+        "auth": (Literal[AUTH_METHODS], f"must be one of {', '.join(AUTH_METHODS)}"),
+        "cloud": (Literal[_CLOUDS], f"must be one of {', '.join(_CLOUDS)}"),
+        "endpoint": (matching(_URL_RE), "must be an https:// URL"),
+        "ca_bundle": (Annotated[str, msgspec.Meta(pattern=r"\S")], "must be a file path"),
+        "certificate": (Annotated[str, msgspec.Meta(pattern=r"\S")], "must be a file path"),
+        "tenant": (matching(TENANT_RE), "must be a tenant id (GUID) or domain"),
+        "default_workspace": (
+            matching(_WORKSPACE_RE),
+            "must be a workspace name (or SUBSCRIPTION/RESOURCE_GROUP/NAME)",
+        ),
+        "client_id": (matching(GUID_RE), "must be an application (client) id, a GUID"),
+        "client_secret_ref": (matching(REF_RE), _REF_RULE),
+        "certificate_password_ref": (matching(REF_RE), _REF_RULE),
+        "secret_store": (Literal[SECRET_STORES], f"must be one of {', '.join(SECRET_STORES)}"),
+        "read_only": (bool, "must be true or false"),
+        "production": (bool, "must be true or false"),
+    }
+
+
+def _breaks(value: Any, schema: object) -> bool:
+    import msgspec
+
+    try:
+        msgspec.convert(value, schema)
+    except msgspec.ValidationError:
+        return True
+    return False
+
+
 def _check_value(chk: _Checker, k: tuple[str, ...], key: str, value: Any) -> str | None:
-    if key == "auth":
-        return None if value in AUTH_METHODS else f"must be one of {', '.join(AUTH_METHODS)}"
-    if key == "cloud":
-        allowed = (*BUILTIN_CLOUD_NAMES, CUSTOM_CLOUD)
-        return None if value in allowed else f"must be one of {', '.join(allowed)}"
-    if key == "endpoint":
-        return _check_url(value)
+    declared = _schema().get(key)
+    if declared is not None:
+        schema, message = declared
+        return message if _breaks(value, schema) else None
     if key == "endpoints":
         if not isinstance(value, dict):
             return f"must be a table with any of {', '.join(ENDPOINT_KEYS)}"
@@ -301,10 +346,6 @@ def _check_value(chk: _Checker, k: tuple[str, ...], key: str, value: Any) -> str
             elif rule := _check_url(v):
                 chk.fail((*k, sub), rule)
         return None
-    if key in ("ca_bundle", "certificate"):
-        return None if _is_str(value) and value.strip() else "must be a file path"
-    if key == "tenant":
-        return None if _is_str(value) and TENANT_RE.match(value) else "must be a tenant id (GUID) or domain"
     if key == "subscriptions":
         if value == "all":
             return None
@@ -316,19 +357,6 @@ def _check_value(chk: _Checker, k: tuple[str, ...], key: str, value: Any) -> str
         if len({v.lower() for v in value}) != len(value):
             return "lists a subscription twice"
         return None
-    if key == "default_workspace":
-        ok = _is_str(value) and re.match(r"^[A-Za-z0-9][A-Za-z0-9_/.-]{0,254}$", value)
-        return None if ok else "must be a workspace name (or SUBSCRIPTION/RESOURCE_GROUP/NAME)"
-    if key == "client_id":
-        return None if _is_str(value) and GUID_RE.match(value) else "must be an application (client) id, a GUID"
-    if key in ("client_secret_ref", "certificate_password_ref"):
-        if _is_str(value) and REF_RE.match(value):
-            return None
-        return "must be a keyring reference (letters, digits, _ . : / -), never the secret itself"
-    if key == "secret_store":
-        return None if value in SECRET_STORES else f"must be one of {', '.join(SECRET_STORES)}"
-    if key in ("read_only", "production"):
-        return None if isinstance(value, bool) else "must be true or false"
     if key == "refresh_interval":
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             return "must be a number of seconds"
