@@ -26,6 +26,7 @@ from services.fanout import collect
 from services.models import Workspace
 from services.models.jobs import Job, JobFilter
 from services.session import Session
+from services.times import iso
 
 from .snapshot import METRICS_WINDOW, Snapshot, SnapshotRequest, collect_snapshot, error_row, iso_utc
 from .thresholds import SPECS, canonical, value_rule
@@ -185,7 +186,7 @@ def check_failed_jobs(failed: Sequence[Job], errors: Sequence[Mapping[str, Any]]
     status = _incomplete(level(len(failed), t.failed_jobs_warn, t.failed_jobs_crit), errors, ["jobs"])
     details = [
         f"{j.workspace}/{j.name} ({j.display_name}) created {iso_utc(j.created)} on {j.compute or '-'}"
-        for j in sorted(sorted(failed, key=lambda j: (j.created, j.name), reverse=True), key=lambda j: j.workspace)
+        for j in sorted(sorted(failed, key=lambda j: (iso(j.created), j.name), reverse=True), key=lambda j: j.workspace)
     ]
     return Finding(
         "failed-jobs", status, f"{len(failed)} failed in the last {hours}", (*details, *_missing(errors, ["jobs"]))

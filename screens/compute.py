@@ -14,6 +14,7 @@ from screens.modals import Field, FormScreen, field_errors
 from screens.size_picker import size_summary
 from screens.widgets.table import Cell, Column
 from services.models import Compute, ComputeNode, Usage, VmSize, Workspace
+from services.times import iso
 
 if TYPE_CHECKING:
     from services.mutations import Target
@@ -134,7 +135,7 @@ class ComputeScreen(ResourceScreen[Compute]):
         if c.assigned_user:
             tenant = f" (tenant {c.assigned_user_tenant})" if c.assigned_user_tenant else ""
             fields.append(("Assigned user", f"object id {c.assigned_user}{tenant}"))
-        fields += [("Created", c.created_on), ("Description", c.description)]
+        fields += [("Created", iso(c.created_on)), ("Description", c.description)]
         fields += [("Error", e) for e in c.errors]
         return fields
 

@@ -24,6 +24,7 @@ from screens.widgets.table import Cell, Column
 from services.models import Workspace
 from services.models.datastores import Datastore, StorageEntry, StorageListing
 from services.secrets import MemorySecrets
+from services.times import iso
 
 if TYPE_CHECKING:
     from services.mutations import Target
@@ -148,8 +149,8 @@ class DatastoresScreen(ResourceScreen[Datastore]):
             ("System datastore", "yes" if d.is_system else "no"),
             ("Description", d.description),
             ("Tags", ", ".join(f"{k}={v}" for k, v in d.tags)),
-            ("Created", f"{d.created_on} by {d.created_by}" if d.created_by else d.created_on),
-            ("Modified", d.modified_on),
+            ("Created", f"{iso(d.created_on)} by {d.created_by}" if d.created_by else iso(d.created_on)),
+            ("Modified", iso(d.modified_on)),
         ]
         return fields
 

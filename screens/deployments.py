@@ -37,6 +37,7 @@ from services.models.deployments import (
     Traffic,
     as_dict,
 )
+from services.times import iso
 
 if TYPE_CHECKING:
     from services.mutations import Target
@@ -270,9 +271,10 @@ class DeploymentsScreen(ResourceScreen[Row]):
         ]
         if isinstance(ep, OnlineEndpoint):
             fields.append(("Tags", ", ".join(f"{k}={v}" for k, v in ep.tags)))
-            fields.append(("Created", f"{ep.created_on} by {ep.created_by}" if ep.created_by else ep.created_on))
+            created = iso(ep.created_on)
+            fields.append(("Created", f"{created} by {ep.created_by}" if ep.created_by else created))
         else:
-            fields.append(("Created", ep.created_on))
+            fields.append(("Created", iso(ep.created_on)))
         if row.error:
             fields.append(("Error", f"deployments could not be read: {row.error}"))
         return fields
@@ -309,8 +311,8 @@ class DeploymentsScreen(ResourceScreen[Row]):
             ("Provisioning state", d.provisioning_state),
             ("App Insights", "enabled" if d.app_insights_enabled else "disabled"),
             ("Egress public network", d.egress_public_network_access or "-"),
-            ("Created", d.created_on),
-            ("Modified", d.modified_on),
+            ("Created", iso(d.created_on)),
+            ("Modified", iso(d.modified_on)),
             ("Description", d.description),
         ]
         if d.error is not None:
@@ -337,7 +339,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
             ("Output", f"{d.output_action} to {d.output_file_name}" if d.output_file_name else d.output_action),
             ("Logging level", d.logging_level),
             ("Provisioning state", d.provisioning_state),
-            ("Created", d.created_on),
+            ("Created", iso(d.created_on)),
             ("Description", d.description),
         ]
 

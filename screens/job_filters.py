@@ -147,14 +147,3 @@ def parse_terms(text: str) -> FilterTerms:
         since_s=parse_since(values["since"], "since") if "since" in values else 0,
         text=rest,
     )
-
-
-def parse_created(text: str) -> dt.datetime | None:
-    """An ISO-8601 creation time → an aware datetime (None when absent or unreadable)."""
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -31,7 +31,6 @@ from screens.job_filters import (
     FilterTerms,
     JobArguments,
     parse_arguments,
-    parse_created,
     parse_terms,
     since_text,
 )
@@ -43,6 +42,7 @@ from screens.widgets.logview import LogView, compile_search
 from screens.widgets.prompt import Prompt, PromptBar
 from screens.widgets.table import Cell, Column, KeyedTable
 from services.models.jobs import TERMINAL_STATUSES, ChildRun, Job, JobFilter
+from services.times import iso
 
 if TYPE_CHECKING:
     from services.jobs import JobPager
@@ -83,9 +83,9 @@ def parse_status(argument: str) -> tuple[str, str | None]:
     return "", f"Unknown job status {argument.strip()!r}: use one of {allowed}."
 
 
-def short_time(iso_text: str) -> str:
-    """'2026-11-02T09:24:48Z' → '11-02 09:24' (UTC)."""
-    m = re.match(r"\d{4}-(\d\d-\d\d)T(\d\d:\d\d)", iso_text or "")
+def short_time(when: dt.datetime | None) -> str:
+    """2026-11-02 09:24:48 UTC → '11-02 09:24' (UTC)."""
+    m = re.match(r"\d{4}-(\d\d-\d\d)T(\d\d:\d\d)", iso(when))
     return f"{m.group(1)} {m.group(2)}" if m else ""
 
 
@@ -116,9 +116,9 @@ def _job_fields(j: Job) -> list[tuple[str, str]]:
         ("Experiment", j.experiment or "-"),
         ("Compute", j.compute or "-"),
         ("Created by", j.creator or "-"),
-        ("Created", j.created or "-"),
-        ("Started", j.start or "-"),
-        ("Ended", j.end or ("-" if j.is_terminal else "still running")),
+        ("Created", iso(j.created) or "-"),
+        ("Started", iso(j.start) or "-"),
+        ("Ended", iso(j.end) or ("-" if j.is_terminal else "still running")),
         ("Duration", duration_text(j.duration_s) or "-"),
     ]
     if j.parent:
@@ -309,7 +309,7 @@ class JobsScreen(_RunScreen):
     def include(self, j: Job) -> bool:
         if not self.terms.any:
             return True
-        return self.terms.matches(j.experiment, j.compute, parse_created(j.created), self.now())
+        return self.terms.matches(j.experiment, j.compute, j.created, self.now())
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -830,9 +830,9 @@ class StepsScreen(_RunScreen):
             ("Status", r.status),
             ("Parent", r.parent),
             ("Compute", r.compute or "-"),
-            ("Created", r.created or "-"),
-            ("Started", r.start or "-"),
-            ("Ended", r.end or "-"),
+            ("Created", iso(r.created) or "-"),
+            ("Started", iso(r.start) or "-"),
+            ("Ended", iso(r.end) or "-"),
             ("Duration", duration_text(r.duration_s) or "-"),
             ("Error", str(r.error) if r.error else "-"),
             ("Hyperparameters", _pairs(r.hyperparameters)),

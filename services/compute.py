@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import validation as v
 from .models import Compute, ComputeNode, NodeCounts, Usage, VmSize, Workspace
 from .mutations import Target, expect_state, operation, read_resource, resource_path, ws_args
 from .session import Session
+from .times import parse_time
+
+if TYPE_CHECKING:
+    from azure.ai.ml import MLClient
 
 API = "2024-10-01"
 _KIND = {"AmlCompute": "cluster", "ComputeInstance": "instance", "Kubernetes": "kubernetes"}
@@ -109,7 +113,7 @@ def _from_rest(body: Mapping[str, Any], workspace: Workspace, sizes: Mapping[str
         instance_type=str(p.get("defaultInstanceType") or ""),
         namespace=str(p.get("namespace") or ""),
         description=str(outer.get("description") or ""),
-        created_on=str(outer.get("createdOn") or ""),
+        created_on=parse_time(outer.get("createdOn")),
         errors=tuple(e for e in errors if e),
     )
 
@@ -175,7 +179,7 @@ def list_usages(session: Session, subscription_id: str, location: str) -> list[U
 # -- actions -------------------------------------------------------------------------------------
 
 
-def _ml(session: Session, t: Target) -> Any:
+def _ml(session: Session, t: Target) -> MLClient:
     return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import validation as v
 from .errors import AzmlError
@@ -19,6 +19,10 @@ from .models.datastores import KIND_TYPES, Datastore, StorageEntry, StorageListi
 from .mutations import Reconciled, Target, operation, read_resource, resource_path, ws_args
 from .secrets import SecretSource
 from .session import Session
+from .times import parse_time
+
+if TYPE_CHECKING:
+    from azure.ai.ml import MLClient
 
 API = "2024-10-01"
 _KIND = {t: k for k, t in KIND_TYPES.items()}
@@ -76,9 +80,9 @@ def _from_rest(body: Mapping[str, Any], workspace: str) -> Datastore:
         identity_access=str(p.get("serviceDataAccessAuthIdentity") or ""),
         storage_subscription_id=str(p.get("subscriptionId") or ""),
         storage_resource_group=str(p.get("resourceGroup") or ""),
-        created_on=str(system.get("createdAt") or ""),
+        created_on=parse_time(system.get("createdAt")),
         created_by=str(system.get("createdBy") or ""),
-        modified_on=str(system.get("lastModifiedAt") or ""),
+        modified_on=parse_time(system.get("lastModifiedAt")),
     )
 
 
@@ -240,7 +244,7 @@ def _browse_share(session: Session, ds: Datastore, prefix: str, limit: int) -> t
 # -- actions -------------------------------------------------------------------------------------
 
 
-def _ml(session: Session, t: Target) -> Any:
+def _ml(session: Session, t: Target) -> MLClient:
     return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
 
 

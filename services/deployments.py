@@ -16,7 +16,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from . import validation as v
 from .errors import describe
@@ -48,6 +48,10 @@ from .mutations import (
     ws_args,
 )
 from .session import Session
+from .times import parse_time
+
+if TYPE_CHECKING:
+    from azure.ai.ml import MLClient
 
 API = "2024-10-01"
 LOG_CONTAINERS = {"inferenceserver": "InferenceServer", "storageinitializer": "StorageInitializer"}
@@ -131,7 +135,7 @@ def _online_endpoint(body: Mapping[str, Any], ws: Workspace) -> OnlineEndpoint:
         compute_id=compute_id,
         description=str(p.get("description") or ""),
         tags=_tags(body.get("tags")),
-        created_on=str(sd.get("createdAt") or ""),
+        created_on=parse_time(sd.get("createdAt")),
         created_by=str(sd.get("createdBy") or ""),
     )
 
@@ -202,8 +206,8 @@ def _online_deployment(session: Session, body: Mapping[str, Any], ws: Workspace,
         app_insights_enabled=bool(p.get("appInsightsEnabled")),
         egress_public_network_access=str(p.get("egressPublicNetworkAccess") or ""),
         description=str(p.get("description") or ""),
-        created_on=str(sd.get("createdAt") or ""),
-        modified_on=str(sd.get("lastModifiedAt") or ""),
+        created_on=parse_time(sd.get("createdAt")),
+        modified_on=parse_time(sd.get("lastModifiedAt")),
         error=_failure(session, body),
     )
 
@@ -263,7 +267,7 @@ def _batch_endpoint(body: Mapping[str, Any], ws: Workspace) -> BatchEndpoint:
         default_deployment=str((p.get("defaults") or {}).get("deploymentName") or ""),
         provisioning_state=str(p.get("provisioningState") or ""),
         description=str(p.get("description") or ""),
-        created_on=str(sd.get("createdAt") or ""),
+        created_on=parse_time(sd.get("createdAt")),
     )
 
 
@@ -304,7 +308,7 @@ def _batch_deployment(body: Mapping[str, Any], ws: Workspace, endpoint: str) -> 
         model=str(model.get("assetId") or "") if isinstance(model, Mapping) else str(model),
         environment=str(p.get("environmentId") or ""),
         description=str(p.get("description") or ""),
-        created_on=str(sd.get("createdAt") or ""),
+        created_on=parse_time(sd.get("createdAt")),
     )
 
 
@@ -321,7 +325,7 @@ def get_batch_deployment(session: Session, ws: Workspace, endpoint: str, name: s
 # -- actions ---------------------------------------------------------------------------------------
 
 
-def _ml(session: Session, t: Target) -> Any:
+def _ml(session: Session, t: Target) -> MLClient:
     return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
 
 

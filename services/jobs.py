@@ -18,7 +18,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import validation as v
 from .errors import AzmlError, ServiceError, kind_for_status
@@ -36,6 +36,10 @@ from .models.jobs import (
 )
 from .mutations import Reconciled, Target, operation, read_resource, resource_path, ws_args
 from .session import Session
+from .times import parse_time
+
+if TYPE_CHECKING:
+    from azure.ai.ml import MLClient
 
 API = "2024-01-01-preview"
 WORKSPACE_API = "2024-10-01"
@@ -60,28 +64,6 @@ _MODES = {
 
 
 # -- small parsers ---------------------------------------------------------------------------------
-
-
-def parse_time(text: str | None) -> dt.datetime | None:
-    """An ISO-8601 timestamp from ARM or run history (Z or an offset; extra fractional digits are cut) → UTC."""
-    if not text:
-        return None
-    s = str(text).strip()
-    try:
-        value = dt.datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def iso(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
-
-
-def _iso_text(text: str | None) -> str:
-    return iso(parse_time(text))
 
 
 def _timespan_seconds(text: str | None) -> float | None:
@@ -194,7 +176,7 @@ def _from_arm(body: Mapping[str, Any], ws: Workspace) -> Job:
         experiment=str(p.get("experimentName") or ""),
         compute=_name_of(compute_id),
         creator=str(sd.get("createdBy") or ""),
-        created=_iso_text(sd.get("createdAt")),
+        created=parse_time(sd.get("createdAt")),
         tags=_tags(p.get("tags")),
         is_archived=bool(p.get("isArchived")),
         inputs=_inputs(p.get("inputs")),
@@ -233,7 +215,7 @@ def _matches(job: Job, f: JobFilter) -> bool:
         return False
     if f.archived is not None and job.is_archived != f.archived:
         return False
-    created = parse_time(job.created)
+    created = job.created
     if f.created_before and created and created >= f.created_before:
         return False
     if f.created_after and created and created < f.created_after:
@@ -306,7 +288,7 @@ class JobPager:
         for raw in page:
             job = _from_arm(raw, self.workspace)
             if f.created_after is not None:
-                created = parse_time(job.created)
+                created = job.created
                 if created is not None and created < f.created_after:
                     self._server_done = True  # newest first: everything after this is older
                     break
@@ -412,9 +394,9 @@ def _child(run: Mapping[str, Any], default_type: str, children: tuple[ChildRun, 
         parent=str(run.get("parentRunId") or ""),
         compute=str(compute),
         node=str(props.get("azureml.nodeid") or ""),
-        created=_iso_text(run.get("createdUtc") or run.get("createdTimeUtc")),
-        start=iso(start),
-        end=iso(end),
+        created=parse_time(run.get("createdUtc") or run.get("createdTimeUtc")),
+        start=start,
+        end=end,
         duration_s=_duration(start, end, run.get("currentComputeTime")),
         error=_error(run.get("error")),
         hyperparameters=_hyperparameters(props),
@@ -480,8 +462,8 @@ def get_job(session: Session, ws: Workspace, name: str, *, history: bool = True)
     end = parse_time(run.get("endTimeUtc"))
     creator = (run.get("createdBy") or {}).get("userName") or ""
     extra: dict[str, Any] = {
-        "start": iso(start),
-        "end": iso(end),
+        "start": start,
+        "end": end,
         "duration_s": _duration(start, end, run.get("currentComputeTime")),
         "error": _error(run.get("error")),
         "parent": str(run.get("parentRunId") or ""),
@@ -494,7 +476,7 @@ def get_job(session: Session, ws: Workspace, name: str, *, history: bool = True)
             status=str(run.get("status") or ""),
             compute=str(run.get("target") or ""),
             creator=str(creator),
-            created=_iso_text(run.get("createdUtc")),
+            created=parse_time(run.get("createdUtc")),
             tags=_tags(run.get("tags")),
             is_archived=bool(run.get("hidden")),
             description=str(run.get("description") or ""),
@@ -598,7 +580,7 @@ def tail_log(session: Session, log: LogFile | str, offset: int = 0, *, max_bytes
 # -- actions ------------------------------------------------------------------------------------------
 
 
-def _ml(session: Session, t: Target) -> Any:
+def _ml(session: Session, t: Target) -> MLClient:
     return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
 
 

@@ -23,7 +23,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import clients
 from .errors import AzmlError
@@ -39,6 +39,10 @@ from .models.monitor import (
     QueryError,
 )
 from .session import Session
+
+if TYPE_CHECKING:
+    from azure.monitor.query import LogsQueryClient
+    from azure.monitor.querymetrics import MetricsClient
 
 DIAGNOSTIC_SETTINGS_API = "2021-05-01-preview"
 LOG_ANALYTICS_API = "2022-10-01"
@@ -138,7 +142,7 @@ def log_analytics_workspace(
 # -- KQL ------------------------------------------------------------------------------------------------
 
 
-def _logs_client(session: Session) -> Any:
+def _logs_client(session: Session) -> LogsQueryClient:
     return session.cache(
         ("logs-client",),
         lambda: clients.logs_client(
@@ -426,7 +430,7 @@ def run_panel(
 # -- platform metrics ----------------------------------------------------------------------------------
 
 
-def _metrics_client(session: Session, region: str) -> Any:
+def _metrics_client(session: Session, region: str) -> MetricsClient:
     return session.cache(
         ("metrics-client", region.lower()),
         lambda: clients.metrics_client(

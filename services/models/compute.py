@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -44,7 +45,7 @@ class Compute:
     instance_type: str = ""  # attached Kubernetes: the default instance type
     namespace: str = ""  # attached Kubernetes: the namespace jobs run in
     description: str = ""
-    created_on: str = ""
+    created_on: dt.datetime | None = None
     errors: tuple[str, ...] = ()
 
     @property

@@ -50,9 +50,9 @@ class Datastore:
     identity_access: str = ""  # serviceDataAccessAuthIdentity: None | WorkspaceSystemAssignedIdentity | ...
     storage_subscription_id: str = ""
     storage_resource_group: str = ""
-    created_on: str = ""
+    created_on: dt.datetime | None = None
     created_by: str = ""
-    modified_on: str = ""
+    modified_on: dt.datetime | None = None
 
     @property
     def key(self) -> str:

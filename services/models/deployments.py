@@ -7,6 +7,7 @@ frozen and hashable; ``traffic_of`` and ``as_dict`` read them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ class OnlineEndpoint:
     compute_id: str = ""
     description: str = ""
     tags: tuple[tuple[str, str], ...] = ()
-    created_on: str = ""
+    created_on: dt.datetime | None = None
     created_by: str = ""
 
     @property
@@ -108,8 +109,8 @@ class OnlineDeployment:
     app_insights_enabled: bool = False
     egress_public_network_access: str = ""
     description: str = ""
-    created_on: str = ""
-    modified_on: str = ""
+    created_on: dt.datetime | None = None
+    modified_on: dt.datetime | None = None
     error: DeploymentError | None = None  # why it Failed, from its failed operation
 
     @property
@@ -141,7 +142,7 @@ class BatchEndpoint:
     default_deployment: str  # "" when none
     provisioning_state: str
     description: str = ""
-    created_on: str = ""
+    created_on: dt.datetime | None = None
 
     @property
     def key(self) -> str:
@@ -170,7 +171,7 @@ class BatchDeployment:
     model: str = ""
     environment: str = ""
     description: str = ""
-    created_on: str = ""
+    created_on: dt.datetime | None = None
 
     @property
     def key(self) -> str:

@@ -38,9 +38,9 @@ class Job:
     experiment: str = ""
     compute: str = ""  # the compute's name (from the ARM id)
     creator: str = ""
-    created: str = ""
-    start: str = ""  # from run history: filled by get_job, "" in list rows (ARM does not return it)
-    end: str = ""
+    created: dt.datetime | None = None
+    start: dt.datetime | None = None  # from run history: filled by get_job, None in list rows (not in ARM's)
+    end: dt.datetime | None = None
     duration_s: float | None = None  # run time: end - start, or start → now while running
     tags: Pairs = ()
     is_archived: bool = False
@@ -79,9 +79,9 @@ class ChildRun:
     parent: str
     compute: str = ""
     node: str = ""  # a pipeline step's graph node name
-    created: str = ""
-    start: str = ""
-    end: str = ""
+    created: dt.datetime | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
     duration_s: float | None = None
     error: JobError | None = None
     hyperparameters: Pairs = ()  # a sweep trial's sampled values

@@ -57,7 +57,8 @@ def _all_jobs(app: AzmlApp) -> list[Job]:
 
 
 def _created(j: Job) -> dt.datetime:
-    return dt.datetime.fromisoformat(j.created.replace("Z", "+00:00"))
+    assert j.created is not None and j.created.tzinfo is not None  # an aware datetime, parsed by the service
+    return j.created
 
 
 @pytest.mark.timeout(120)
