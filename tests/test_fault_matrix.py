@@ -338,6 +338,14 @@ def _mutation_setup(session: Session, ws: Any, op: str) -> tuple[Any, dict[str, 
         else:  # set_default, unregister: an existing, non-default datastore
             return call, {"target": t(other.name)}, resource_path(t(), "datastores", other.name)
         return call, {"target": t(), **params}, resource_path(t(), "datastores", "team_blob")
+    if op == "deployments.set_batch_default":  # a batch endpoint's other deployment becomes its default
+        for ep in deployments.list_batch_endpoints(session, ws):
+            names = tuple(d.name for d in deployments.list_batch_deployments(session, ws, ep.name))
+            other = [n for n in names if n.lower() != ep.default_deployment.lower()]
+            if other:
+                params = {"deployment_name": other[0], "deployments": names}
+                return call, {"target": t(ep.name), **params}, resource_path(t(), "batchEndpoints", ep.name)
+        raise AssertionError(f"no batch endpoint of {ws.name} has a second deployment")
     if op.startswith("deployments."):
         names = tuple(d.name for d in deployments.list_online_deployments(session, ws, CHURN))
         if op == "deployments.update_traffic":
@@ -377,6 +385,7 @@ MUTATION_CASES = [
     MutationCase("deployments.update_traffic", ("PUT", "PATCH"), True),
     MutationCase("deployments.scale", ("PUT", "PATCH"), True),
     MutationCase("deployments.delete", ("DELETE",), True),
+    MutationCase("deployments.set_batch_default", ("PUT",), True),
     MutationCase("job.cancel", ("POST",), True),
     MutationCase("job.archive", ("PATCH",), False, run_history=True),
     MutationCase("job.restore", ("PATCH",), False, run_history=True),
