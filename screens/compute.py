@@ -563,11 +563,7 @@ def sizes_with_usage(session: Session, workspace: Workspace) -> dict[str, tuple[
 
     sizes = compute.vm_sizes(session, workspace.subscription_id, workspace.location)
     usages = compute.list_usages(session, workspace.subscription_id, workspace.location)
-    family_usage = {
-        u.name.lower(): u
-        for u in usages
-        if u.kind.endswith("vmFamily/usages") and "lowpriority" not in u.name.lower().replace(" ", "")
-    }
+    family_usage = compute.family_usages(usages)  # the same type rule as the snapshot's quota table
     return {s.name.lower(): (s, _family_usage(s.family, family_usage)) for s in sizes}
 
 

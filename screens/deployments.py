@@ -170,22 +170,12 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Row]:
         from services import deployments as svc
-        from services.fanout import collect
 
         assert workspace is not None
-        ws = workspace
-        endpoints: list[Endpoint] = [*svc.list_online_endpoints(session, ws), *svc.list_batch_endpoints(session, ws)]
-
-        def children(ep: Endpoint) -> list[Deployment]:
-            if isinstance(ep, OnlineEndpoint):
-                return list(svc.list_online_deployments(session, ws, ep.name))
-            return list(svc.list_batch_deployments(session, ws, ep.name))
-
         out: dict[str, Row] = {}
-        for result in collect(endpoints, children):
-            ep, deps = result.target, tuple(result.value or ())
-            error = str(result.error) if result.error is not None else ""
-            row = Row(ep, None, deps, error=error)
+        for tree in svc.endpoint_tree(session, workspace):  # the snapshot reads the very same tree
+            ep, deps = tree.endpoint, tree.deployments
+            row = Row(ep, None, deps, error=str(tree.error) if tree.error is not None else "")
             out[row.key] = row
             for d in deps:
                 child = Row(ep, d, deps)

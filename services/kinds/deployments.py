@@ -1,0 +1,188 @@
+"""Online and batch endpoints of a workspace, and their deployments (a tree: endpoint → deployments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..kind import (
+    INT,
+    PERCENT,
+    PERCENT_MAP,
+    TIME,
+    Column,
+    Kind,
+    Loaded,
+    LoadOptions,
+    Relation,
+    Target,
+    TargetError,
+    enum,
+    iso_utc,
+    pairs,
+)
+from ..models import BatchDeployment, BatchEndpoint, OnlineDeployment, OnlineEndpoint
+
+Endpoint = OnlineEndpoint | BatchEndpoint
+
+
+@dataclass(frozen=True)
+class DeploymentEntry:
+    """A deployment joined with its endpoint (its traffic share lives on the endpoint)."""
+
+    deployment: OnlineDeployment | BatchDeployment
+    endpoint: Endpoint
+
+    @property
+    def id(self) -> str:
+        return self.deployment.id
+
+    @property
+    def name(self) -> str:
+        return self.deployment.name
+
+    @property
+    def online(self) -> bool:
+        return isinstance(self.deployment, OnlineDeployment)
+
+
+def load(session: Any, target: Target, options: LoadOptions) -> Loaded:
+    """The endpoint tree, read concurrently (services.deployments.endpoint_tree, as on screen)."""
+    from .. import deployments
+
+    assert target.workspace is not None
+    out = Loaded({"endpoints": [], "deployments": []})
+    for tree in deployments.endpoint_tree(session, target.workspace):
+        out.rows["endpoints"].append(tree.endpoint)
+        out.rows["deployments"].extend(DeploymentEntry(d, tree.endpoint) for d in tree.deployments)
+        if tree.error is not None:  # one endpoint failing keeps the others
+            out.errors.append(TargetError("deployments", target.workspace.name, tree.endpoint.id, tree.error))
+    return out
+
+
+def _online(e: Endpoint, f: str, batch: Any) -> Any:
+    return getattr(e, f) if isinstance(e, OnlineEndpoint) else batch
+
+
+def _traffic(d: DeploymentEntry) -> int:
+    e = d.endpoint
+    if isinstance(e, OnlineEndpoint):
+        return e.traffic_of(d.name)
+    return 100 if e.default_deployment.lower() == d.name.lower() else 0
+
+
+def _dep(f: str, batch: Any = None) -> Any:
+    def value(d: DeploymentEntry) -> Any:
+        if batch is not None and not d.online:
+            return batch
+        return getattr(d.deployment, f)
+
+    return value
+
+
+def _error(d: DeploymentEntry) -> dict[str, str] | None:
+    err = d.deployment.error if isinstance(d.deployment, OnlineDeployment) else None
+    return {"code": err.code, "message": err.message} if err else None
+
+
+_ERROR_SCHEMA = {
+    "oneOf": [
+        {"type": "null"},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        },
+    ]
+}
+
+KINDS = (
+    Kind(
+        name="endpoints",
+        title="Endpoints",
+        model=OnlineEndpoint,
+        order=50,
+        loaded_by="deployments",
+        area="deployments",
+        command=None,
+        schema_def="endpoint",
+        service="services.deployments",
+        sort_key=lambda r: (r["workspace"].lower(), r["type"], r["name"].lower()),
+        columns=(
+            Column("workspace", "Workspace", lambda e: e.workspace, md=True),
+            Column("name", "Name", lambda e: e.name, md=True),
+            Column("id", "Id", lambda e: e.id),
+            Column(
+                "type",
+                "Type",
+                lambda e: "online" if isinstance(e, OnlineEndpoint) else "batch",
+                enum("online", "batch"),
+                md=True,
+            ),
+            Column("kind", "Kind", lambda e: _online(e, "kind", "batch"), md=True),
+            Column("auth_mode", "Auth", lambda e: e.auth_mode, md=True),
+            Column("provisioning_state", "Provisioning", lambda e: e.provisioning_state, md=True),
+            Column("scoring_uri", "Scoring URI", lambda e: e.scoring_uri),
+            Column("traffic", "Traffic", lambda e: pairs(_online(e, "traffic", ())), PERCENT_MAP, md=True),
+            Column("mirror_traffic", "Mirror", lambda e: pairs(_online(e, "mirror_traffic", ())), PERCENT_MAP),
+            Column(
+                "default_deployment", "Default", lambda e: e.default_deployment if isinstance(e, BatchEndpoint) else ""
+            ),
+            Column("public_network_access", "Public net", lambda e: _online(e, "public_network_access", "")),
+            Column("compute", "Compute", lambda e: _online(e, "compute", "")),
+            Column("created_on", "Created", lambda e: iso_utc(e.created_on), TIME),
+        ),
+    ),
+    Kind(
+        name="deployments",
+        title="Deployments",
+        model=DeploymentEntry,
+        order=55,
+        loader=load,
+        parent="endpoints",
+        relations=(Relation("endpoints", "endpoint", "its endpoint"),),
+        schema_def="deployment",
+        service="services.deployments",
+        help="Online and batch endpoints and their deployments",
+        aliases=("endpoints", "deploy", "ep", "d"),
+        screen="screens.deployments:DeploymentsScreen",
+        sort_key=lambda r: (r["workspace"].lower(), r["endpoint_type"], r["endpoint"].lower(), r["name"].lower()),
+        columns=(
+            Column("workspace", "Workspace", lambda d: d.deployment.workspace, md=True),
+            Column("endpoint", "Endpoint", lambda d: d.deployment.endpoint, md=True),
+            Column("name", "Name", lambda d: d.name, md=True),
+            Column("id", "Id", lambda d: d.id),
+            Column(
+                "endpoint_type",
+                "Endpoint type",
+                lambda d: "online" if d.online else "batch",
+                enum("online", "batch"),
+                md=True,
+            ),
+            Column("kind", "Kind", _dep("kind", "batch")),
+            Column("provisioning_state", "Provisioning", _dep("provisioning_state"), md=True),
+            Column("traffic_percent", "Traffic %", _traffic, PERCENT, md=True),
+            Column(
+                "mirror_percent",
+                "Mirror %",
+                lambda d: d.endpoint.mirror_of(d.name) if isinstance(d.endpoint, OnlineEndpoint) else 0,
+                PERCENT,
+            ),
+            Column("instance_type", "Instance type", _dep("instance_type"), md=True),
+            Column("instance_count", "Instances", _dep("instance_count"), INT, md=True),
+            Column("scale_type", "Scale", lambda d: d.deployment.scale.scale_type if d.online else ""),
+            Column("compute", "Compute", lambda d: "" if d.online else d.deployment.compute),
+            Column("model", "Model", _dep("model")),
+            Column("environment", "Environment", _dep("environment")),
+            Column("error", "Error", _error, _ERROR_SCHEMA),
+            Column("created_on", "Created", lambda d: iso_utc(d.deployment.created_on), TIME),
+            Column(
+                "modified_on",
+                "Modified",
+                lambda d: iso_utc(d.deployment.modified_on) if d.online else None,
+                TIME,
+            ),
+        ),
+    ),
+)
