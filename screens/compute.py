@@ -50,9 +50,6 @@ def _target(ws: Workspace, name: str = "") -> Target:
 
 
 # The states each instance action starts from (Azure answers any other with a conflict).
-_INSTANCE_FROM = {"start": ("stopped",), "stop": ("running", "jobrunning"), "restart": ("running", "jobrunning")}
-
-
 class ComputeScreen(ResourceScreen[Compute]):
     TITLE = "Compute"
     COLUMNS: ClassVar[Sequence[Column]] = (
@@ -159,19 +156,9 @@ class ComputeScreen(ResourceScreen[Compute]):
         self._render_rows()
 
     def unavailable(self, action: str, c: Compute) -> str:
-        if action == "nodes" and c.kind != "cluster":
-            return f"{c.name} is a {c.kind}: only clusters have nodes."
-        if action == "scale" and c.kind != "cluster":
-            return f"Scale settings apply to clusters; {c.name} is a {c.kind}."
-        allowed = _INSTANCE_FROM.get(action)
-        if allowed is not None:
-            verb = action.capitalize()
-            if c.kind != "instance":
-                return f"{verb} applies to compute instances; {c.name} is a {c.kind}."
-            if c.state.lower().replace(" ", "") not in allowed:
-                wanted = "a stopped" if action == "start" else "a running"
-                return f"{c.name} is {c.state}: {verb} applies to {wanted} instance."
-        return ""
+        from services.kinds import kind
+
+        return kind("compute").unavailable(action, c)  # the rules the compute kind declares for its actions
 
     def action_nodes(self) -> None:
         c = self.current()

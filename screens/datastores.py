@@ -176,15 +176,9 @@ class DatastoresScreen(ResourceScreen[Datastore]):
     # -- actions --------------------------------------------------------------------------------
 
     def unavailable(self, action: str, d: Datastore) -> str:
-        if action == "set_default" and d.is_default:
-            return f"{d.name} is already the default datastore."
-        if action == "unregister" and d.is_default:
-            # Azure ML refuses to unregister the default; say so before a round trip that can only fail.
-            return (
-                f"{d.name} is the workspace's default datastore: Azure ML does not unregister the default. "
-                "Make another datastore the default first (*)."
-            )
-        return ""
+        from services.kinds import kind
+
+        return kind("datastores").unavailable(action, d)  # the rules the datastores kind declares
 
     @mutating("datastore.set_default")
     def action_set_default(self) -> None:

@@ -201,6 +201,7 @@ class Kind:
     relations: tuple[Relation, ...] = ()
     describe: tuple[tuple[str, Callable[[Any], Any]], ...] = ()  # extra fields beyond the columns
     markdown: tuple[str, ...] = ()  # the Markdown columns in another order than the columns' ``md`` flags
+    screen_order: tuple[str, ...] = ()  # the screen columns in another order than the columns'
     actions: tuple[Action, ...] = ()
     model_id: Callable[[Any], str] = field(default=lambda m: str(getattr(m, "id", "")))
     model_name: Callable[[Any], str] = field(default=lambda m: str(getattr(m, "name", "")))
@@ -227,7 +228,8 @@ class Kind:
 
     @property
     def screen_columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.columns if c.priority is not None)
+        shown = {c.id: c for c in self.columns if c.priority is not None}
+        return tuple(shown[i] for i in self.screen_order) if self.screen_order else tuple(shown.values())
 
     def row(self, model: Any) -> dict[str, Any]:
         """The model as one row: every column, in order (the JSON object, the CSV line)."""

@@ -6,8 +6,6 @@ list screen, the snapshot's tables and its schema, and `azml check` all read the
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
 from ..kind import Kind, check_columns
@@ -16,6 +14,9 @@ from ..kind import Kind, check_columns
 @cache
 def kinds() -> tuple[Kind, ...]:
     """Every declared kind, in their declared order."""
+    import importlib
+    import pkgutil
+
     found: list[Kind] = []
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")

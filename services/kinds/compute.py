@@ -67,6 +67,11 @@ class RegionalUsage:
     def name(self) -> str:
         return self.usage.name
 
+    @property
+    def percent(self) -> float | None:
+        """The share of the limit in use, one decimal; None where there is no limit of its own."""
+        return None if self.usage.limit <= 0 else round(self.usage.percent, 1)
+
 
 def load_quota(session: Any, target: Target, options: LoadOptions) -> Loaded:
     from .. import compute
@@ -179,7 +184,7 @@ KINDS = (
             Column(
                 "percent",
                 "Percent",
-                lambda r: None if r.usage.limit <= 0 else round(r.usage.percent, 1),
+                lambda r: r.percent,
                 {"type": ["number", "null"], "minimum": 0},
                 md=True,
             ),

@@ -10,6 +10,7 @@ from ..kind import (
     PERCENT,
     PERCENT_MAP,
     TIME,
+    Action,
     Column,
     Kind,
     Loaded,
@@ -22,6 +23,7 @@ from ..kind import (
     pairs,
 )
 from ..models import BatchDeployment, BatchEndpoint, OnlineDeployment, OnlineEndpoint
+from ..models.deployments import DeploymentError
 
 Endpoint = OnlineEndpoint | BatchEndpoint
 
@@ -45,6 +47,26 @@ class DeploymentEntry:
     def online(self) -> bool:
         return isinstance(self.deployment, OnlineDeployment)
 
+    @property
+    def endpoint_type(self) -> str:
+        return "online" if self.online else "batch"
+
+    @property
+    def provisioning_state(self) -> str:
+        return self.deployment.provisioning_state
+
+    @property
+    def traffic_percent(self) -> int:
+        """Its share of the endpoint's live traffic (a batch endpoint's default deployment takes it all)."""
+        e = self.endpoint
+        if isinstance(e, OnlineEndpoint):
+            return e.traffic_of(self.name)
+        return 100 if e.default_deployment.lower() == self.name.lower() else 0
+
+    @property
+    def error(self) -> DeploymentError | None:
+        return self.deployment.error if isinstance(self.deployment, OnlineDeployment) else None
+
 
 def load(session: Any, target: Target, options: LoadOptions) -> Loaded:
     """The endpoint tree, read concurrently (services.deployments.endpoint_tree, as on screen)."""
@@ -64,13 +86,6 @@ def _online(e: Endpoint, f: str, batch: Any) -> Any:
     return getattr(e, f) if isinstance(e, OnlineEndpoint) else batch
 
 
-def _traffic(d: DeploymentEntry) -> int:
-    e = d.endpoint
-    if isinstance(e, OnlineEndpoint):
-        return e.traffic_of(d.name)
-    return 100 if e.default_deployment.lower() == d.name.lower() else 0
-
-
 def _dep(f: str, batch: Any = None) -> Any:
     def value(d: DeploymentEntry) -> Any:
         if batch is not None and not d.online:
@@ -81,7 +96,7 @@ def _dep(f: str, batch: Any = None) -> Any:
 
 
 def _error(d: DeploymentEntry) -> dict[str, str] | None:
-    err = d.deployment.error if isinstance(d.deployment, OnlineDeployment) else None
+    err = d.error
     return {"code": err.code, "message": err.message} if err else None
 
 
@@ -148,6 +163,14 @@ KINDS = (
         aliases=("endpoints", "deploy", "ep", "d"),
         screen="screens.deployments:DeploymentsScreen",
         sort_key=lambda r: (r["workspace"].lower(), r["endpoint_type"], r["endpoint"].lower(), r["name"].lower()),
+        # the rules of which row each applies to live with the screen's endpoint-tree rows for now
+        actions=(
+            Action("traffic", "deployments.update_traffic", "t"),
+            Action("scale", "deployments.scale", "e"),
+            Action("delete", "deployments.delete", "D"),
+            Action("set_default", "deployments.set_batch_default", "asterisk"),
+            Action("invoke", "deployments.invoke", "i"),
+        ),
         columns=(
             Column("workspace", "Workspace", lambda d: d.deployment.workspace, md=True),
             Column("endpoint", "Endpoint", lambda d: d.deployment.endpoint, md=True),
@@ -156,13 +179,13 @@ KINDS = (
             Column(
                 "endpoint_type",
                 "Endpoint type",
-                lambda d: "online" if d.online else "batch",
+                lambda d: d.endpoint_type,
                 enum("online", "batch"),
                 md=True,
             ),
             Column("kind", "Kind", _dep("kind", "batch")),
             Column("provisioning_state", "Provisioning", _dep("provisioning_state"), md=True),
-            Column("traffic_percent", "Traffic %", _traffic, PERCENT, md=True),
+            Column("traffic_percent", "Traffic %", lambda d: d.traffic_percent, PERCENT, md=True),
             Column(
                 "mirror_percent",
                 "Mirror %",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kind import BOOL, MAP, TIME, Column, Kind, Loaded, LoadOptions, Target, iso_utc, pairs
+from ..kind import BOOL, MAP, TIME, Action, Column, Kind, Loaded, LoadOptions, Target, iso_utc, pairs
 from ..models.jobs import Job, JobFilter
 
 
@@ -49,6 +49,11 @@ KINDS = (
             Column("is_archived", "Archived", _j("is_archived"), BOOL),
             Column("tags", "Tags", lambda j: pairs(j.tags), MAP),
         ),
-        relations=(),
+        actions=(
+            Action("cancel_job", "job.cancel", "x"),
+            Action("archive", "job.archive", "A"),
+            Action("restore", "job.restore", "U"),
+            Action("resubmit", "job.resubmit", "S"),
+        ),
     ),
 )
