@@ -24,8 +24,8 @@ from typing import Any
 from services.errors import ErrorKind, ServiceError
 from services.fanout import DEFAULT_CONCURRENCY, collect
 from services.kind import Kind, Loaded, LoadOptions, Target, iso_utc
-from services.kinds.metrics import METRICS_WINDOW
 from services.kinds.workspaces import WorkspaceEntry
+from services.metrics_catalog import METRICS_WINDOW
 from services.models import Workspace
 from services.session import Session
 

@@ -49,7 +49,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         epilog=describe_exit_codes(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("areas", nargs="*", metavar="AREA", help=f"one of {', '.join(every)} (default: {', '.join(default)})")
+    p.add_argument(
+        "areas", nargs="*", metavar="AREA", help=f"one of {', '.join(every)} (default: {', '.join(default)})"
+    )
     p.add_argument(
         "--workspace",
         "-w",

@@ -1,5 +1,6 @@
 """Metrics of a workspace over the last hour: endpoint health from Log Analytics, cluster node counts from
-Azure Monitor platform metrics. The catalog (the KQL and the metric names) lives here, for every reader."""
+Azure Monitor platform metrics (the queries and metric names: services/metrics_catalog, with the metrics
+screen's panels)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ from typing import Any
 
 from ..errors import ErrorKind, ServiceError
 from ..kind import TIME, Column, Kind, Loaded, LoadOptions, Target, TargetError, iso_utc
+from ..metrics_catalog import ENDPOINT_HEALTH_KQL, METRICS_WINDOW, NODE_METRICS
 
-METRICS_WINDOW = dt.timedelta(hours=1)
-# One row per endpoint, whatever the traffic: the aggregation happens in Log Analytics.
-ENDPOINT_HEALTH_KQL = """AmlOnlineEndpointTrafficLog
-| summarize Requests = count(), Errors5xx = countif(ResponseCode >= 500),
-    P95 = percentile(TotalDurationMs, 95) by EndpointName
-| order by EndpointName asc"""
-NODE_METRICS = ("Active Nodes", "Idle Nodes", "Unusable Nodes", "Preempted Nodes")
+__all__ = ["ENDPOINT_HEALTH_KQL", "KINDS", "METRICS_WINDOW", "NODE_METRICS", "MetricPoint", "load", "metrics_error"]
 
 
 @dataclass(frozen=True)
