@@ -26,6 +26,7 @@ from ..models import BatchDeployment, BatchEndpoint, OnlineDeployment, OnlineEnd
 from ..models.deployments import DeploymentError
 
 Endpoint = OnlineEndpoint | BatchEndpoint
+Deployment = OnlineDeployment | BatchDeployment
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,91 @@ class DeploymentEntry:
     @property
     def error(self) -> DeploymentError | None:
         return self.deployment.error if isinstance(self.deployment, OnlineDeployment) else None
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    """One line of the endpoint tree on screen: an endpoint (deployment None) or one of its deployments.
+    The deployments kind's actions apply to these rows."""
+
+    endpoint: Endpoint
+    deployment: Deployment | None = None
+    deployments: tuple[Deployment, ...] = ()  # endpoint rows: its deployments, as read with it
+    error: str = ""  # endpoint rows: why its deployments could not be read
+
+    @property
+    def id(self) -> str:
+        return (self.deployment or self.endpoint).id
+
+    @property
+    def key(self) -> str:
+        return self.id.lower()
+
+    @property
+    def name(self) -> str:
+        if self.deployment is None:
+            return self.endpoint.name
+        return f"{self.endpoint.name}/{self.deployment.name}"
+
+    @property
+    def online(self) -> bool:
+        return isinstance(self.endpoint, OnlineEndpoint)
+
+    @property
+    def kind(self) -> str:
+        if not self.online:
+            return "batch"
+        d = self.deployment
+        kubernetes = d.kind == "kubernetes" if isinstance(d, OnlineDeployment) else self.endpoint_kind == "kubernetes"
+        return "k8s" if kubernetes else "online"
+
+    @property
+    def endpoint_kind(self) -> str:
+        return self.endpoint.kind if isinstance(self.endpoint, OnlineEndpoint) else "batch"
+
+    @property
+    def deployment_names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.deployments)
+
+
+def _rule(action: str, row: TreeRow) -> str:
+    ep, d = row.endpoint, row.deployment
+    if action == "traffic" and not isinstance(ep, OnlineEndpoint):
+        return f"{ep.name} is a batch endpoint: it has a default deployment, not traffic (* on a deployment)."
+    if action == "invoke" and not isinstance(ep, OnlineEndpoint):
+        return f"{ep.name} is a batch endpoint: it scores in jobs, not requests."
+    if action == "set_default":
+        if not isinstance(ep, BatchEndpoint) or d is None:
+            return "Set default applies to a deployment of a batch endpoint (online endpoints route traffic: t)."
+        if ep.default_deployment.lower() == d.name.lower():
+            return f"{d.name} is already the default deployment of {ep.name}."
+        return ""
+    verb = {"scale": "Scale", "delete": "Delete", "logs": "Logs"}.get(action)
+    if verb is None:
+        return ""
+    if d is None:
+        names = ", ".join(row.deployment_names) or "none"
+        return f"{verb} applies to a deployment: choose one under {ep.name} ({names})."
+    if not isinstance(d, OnlineDeployment):
+        return f"{verb} applies to online deployments; {row.name} is a batch deployment (see az ml batch-deployment)."
+    if action == "scale" and d.scale.autoscaled:
+        # The service refuses it too (the autoscaler owns the count); say so before any form.
+        return (
+            f"{row.name}: instance_count is set by the autoscaler of a TargetUtilization deployment "
+            f"({d.scale.min_instances}-{d.scale.max_instances} instances); change its min/max instances instead."
+        )
+    if action == "delete" and isinstance(ep, OnlineEndpoint):
+        live, mirrored = ep.traffic_of(d.name), ep.mirror_of(d.name)
+        if live or mirrored:
+            # The service's rule, checked here too so nobody types a name only to be refused.
+            what = f"{live}% of live traffic" if live else f"{mirrored}% of mirrored traffic"
+            return f"{row.name} carries {what}; move its traffic first (t edits the traffic of {ep.name})."
+    return ""
+
+
+def _applies(action: str) -> Any:
+    """The rule of one action, on a tree row (an endpoint or a deployment of it), as the screen asks it."""
+    return lambda row: _rule(action, row) if isinstance(row, TreeRow) else ""
 
 
 def load(session: Any, target: Target, options: LoadOptions) -> Loaded:
@@ -163,13 +249,14 @@ KINDS = (
         aliases=("endpoints", "deploy", "ep", "d"),
         screen="screens.deployments:DeploymentsScreen",
         sort_key=lambda r: (r["workspace"].lower(), r["endpoint_type"], r["endpoint"].lower(), r["name"].lower()),
-        # the rules of which row each applies to live with the screen's endpoint-tree rows for now
+        # the screen lists the endpoint tree (TreeRow); each rule says which of its rows an action applies to
         actions=(
-            Action("traffic", "deployments.update_traffic", "t"),
-            Action("scale", "deployments.scale", "e"),
-            Action("delete", "deployments.delete", "D"),
-            Action("set_default", "deployments.set_batch_default", "asterisk"),
-            Action("invoke", "deployments.invoke", "i"),
+            Action("traffic", "deployments.update_traffic", "t", _applies("traffic")),
+            Action("scale", "deployments.scale", "e", _applies("scale")),
+            Action("delete", "deployments.delete", "D", _applies("delete")),
+            Action("set_default", "deployments.set_batch_default", "asterisk", _applies("set_default")),
+            Action("invoke", "deployments.invoke", "i", _applies("invoke")),
+            Action("logs", "", "l", _applies("logs")),
         ),
         columns=(
             Column("workspace", "Workspace", lambda d: d.deployment.workspace, md=True),

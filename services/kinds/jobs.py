@@ -16,6 +16,37 @@ def load(session: Any, target: Target, options: LoadOptions) -> Loaded:
     return Loaded({"jobs": list(jobs.list_jobs(session, target.workspace, JobFilter(), page_size=limit, limit=limit))})
 
 
+def _cancellable(job: Job) -> str:
+    if not job.is_terminal:
+        return ""
+    from ..mutations import registry
+    from ..validation import ValidationError
+
+    op = registry()["job.cancel"]  # the service's own rule, asked before anything is sent
+    try:
+        if op.validate is not None:
+            op.validate({"status": job.status})
+    except ValidationError as e:
+        return f"{job.name}: {'; '.join(f.rule for f in e.errors)}"
+    except Exception as e:
+        return f"{job.name}: {e}"
+    return f"{job.name} has finished ({job.status}): there is nothing to cancel."
+
+
+def _archivable(job: Job) -> str:
+    return f"{job.name} is already archived (U restores it)." if job.is_archived else ""
+
+
+def _restorable(job: Job) -> str:
+    return "" if job.is_archived else f"{job.name} is not archived (v shows archived jobs)."
+
+
+def _resubmittable(job: Job) -> str:
+    if job.type != "command":
+        return f"Only command jobs can be resubmitted; {job.name} is a {job.type} job."
+    return ""
+
+
 def _j(f: str) -> Any:
     return lambda j: getattr(j, f)
 
@@ -50,10 +81,10 @@ KINDS = (
             Column("tags", "Tags", lambda j: pairs(j.tags), MAP),
         ),
         actions=(
-            Action("cancel_job", "job.cancel", "x"),
-            Action("archive", "job.archive", "A"),
-            Action("restore", "job.restore", "U"),
-            Action("resubmit", "job.resubmit", "S"),
+            Action("cancel_job", "job.cancel", "x", _cancellable),
+            Action("archive", "job.archive", "A", _archivable),
+            Action("restore", "job.restore", "U", _restorable),
+            Action("resubmit", "job.resubmit", "S", _resubmittable),
         ),
     ),
 )
