@@ -10,9 +10,11 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from screens.base import ResourceScreen, mutating, state_text
+from screens.kind_list import KindScreen
 from screens.modals import Field, FormScreen, field_errors
 from screens.size_picker import size_summary
 from screens.widgets.table import Cell, Column
+from services.kinds import kind
 from services.models import Compute, ComputeNode, Usage, VmSize, Workspace
 
 if TYPE_CHECKING:
@@ -50,8 +52,13 @@ def _target(ws: Workspace, name: str = "") -> Target:
 
 
 # The states each instance action starts from (Azure answers any other with a conflict).
-class ComputeScreen(ResourceScreen[Compute]):
+class ComputeScreen(KindScreen):
+    """The compute kind's list (rows from its loader, the same the snapshot reads; keys by the rules its actions
+    declare), with its own columns, cells and describe."""
+
+    KIND = kind("compute")
     TITLE = "Compute"
+    STATE_COLUMN = "state"
     COLUMNS: ClassVar[Sequence[Column]] = (
         Column("name", "Name", flex=True, min_width=14),
         Column("kind", "Kind", max_width=8),
@@ -74,12 +81,6 @@ class ComputeScreen(ResourceScreen[Compute]):
         Binding("D", "delete", "Delete", id="compute.delete"),
         Binding("g", "gpu_only", "GPU only", show=False, id="compute.gpu_only"),
     ]
-
-    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Compute]:
-        from services import compute
-
-        assert workspace is not None
-        return {c.key: c for c in compute.list_computes(session, workspace)}
 
     def cells(self, c: Compute) -> Sequence[Cell]:
         n = c.nodes
@@ -154,11 +155,6 @@ class ComputeScreen(ResourceScreen[Compute]):
         self.gpu_only = not self.gpu_only
         self._update_title()
         self._render_rows()
-
-    def unavailable(self, action: str, c: Compute) -> str:
-        from services.kinds import kind
-
-        return kind("compute").unavailable(action, c)  # the rules the compute kind declares for its actions
 
     def action_nodes(self) -> None:
         c = self.current()

@@ -17,9 +17,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from screens.base import ResourceScreen, mutating
+from screens.kind_list import KindScreen
 from screens.modals import Field, FormScreen
 from screens.widgets.line import Line
 from screens.widgets.table import Cell, Column
+from services.kinds import kind
 from services.models import Workspace
 from services.models.datastores import Datastore, StorageEntry, StorageListing
 from services.secrets import MemorySecrets
@@ -82,7 +84,11 @@ def _secrets_of(app: Any) -> MemorySecrets:
     return secrets  # type: ignore[no-any-return]
 
 
-class DatastoresScreen(ResourceScreen[Datastore]):
+class DatastoresScreen(KindScreen):
+    """The datastores kind's list (rows from its loader, the same the snapshot reads; keys by the rules its actions
+    declare), with its own columns, cells and describe."""
+
+    KIND = kind("datastores")
     TITLE = "Datastores"
     STATE_COLUMN = ""
     COLUMNS: ClassVar[Sequence[Column]] = (
@@ -100,12 +106,6 @@ class DatastoresScreen(ResourceScreen[Datastore]):
         Binding("asterisk", "set_default", "Set default", id="datastores.set_default"),
         Binding("D", "unregister", "Unregister", id="datastores.unregister"),
     ]
-
-    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Datastore]:
-        from services import datastores
-
-        assert workspace is not None
-        return {d.key: d for d in datastores.list_datastores(session, workspace)}
 
     def cells(self, d: Datastore) -> Sequence[Cell]:
         name = Text(d.name)
@@ -174,11 +174,6 @@ class DatastoresScreen(ResourceScreen[Datastore]):
         self.app.push_screen(BrowseScreen(d))
 
     # -- actions --------------------------------------------------------------------------------
-
-    def unavailable(self, action: str, d: Datastore) -> str:
-        from services.kinds import kind
-
-        return kind("datastores").unavailable(action, d)  # the rules the datastores kind declares
 
     @mutating("datastore.set_default")
     def action_set_default(self) -> None:
