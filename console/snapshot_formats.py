@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .snapshot_tables import COLUMNS, KINDS, MD_COLUMNS, TABLES, TITLES
@@ -104,11 +104,16 @@ def _md_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
-def _md_cell(key: str, value: Any) -> str:
-    if key == "nodes" and isinstance(value, dict):
-        return "{running}r/{idle}i/{preparing}p/{unusable}u/{preempted}x".format(**value)
-    if key == "percent" and value is not None:
-        return f"{value}%"
+# table → column → how the kind writes that column's Markdown cell
+_MD_FORMATS: dict[str, dict[str, Callable[[Any], str]]] = {
+    name: {c.id: c.md_format for c in kind.columns if c.md_format is not None} for name, kind in KINDS.items()
+}
+
+
+def _md_cell(table: str, key: str, value: Any) -> str:
+    fmt = _MD_FORMATS.get(table, {}).get(key)
+    if fmt is not None and value is not None:
+        return _md_escape(fmt(value))
     return _md_escape(_cell(value))
 
 
@@ -135,7 +140,7 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
         lines.append("| " + " | ".join(columns) + " |")
         lines.append("|" + "|".join("---:" if _numeric(rows, c) else "---" for c in columns) + "|")
         for row in rows:
-            lines.append("| " + " | ".join(_md_cell(c, row.get(c)) for c in columns) + " |")
+            lines.append("| " + " | ".join(_md_cell(table, c, row.get(c)) for c in columns) + " |")
     notes = doc.get("notes") or []
     if notes:
         lines += ["", "## Notes", ""]

@@ -100,6 +100,7 @@ class Column:
     priority: int | None = None
     md: bool = False
     width: int | None = None  # on screen: the widest it grows (the first screen column takes what is left)
+    md_format: Callable[[Any], str] | None = None  # its Markdown cell from the row's value (None: plain text)
     numeric: bool = False
 
 

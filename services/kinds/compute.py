@@ -93,6 +93,10 @@ def _nodes(c: Compute) -> dict[str, int]:
     return {s: getattr(c.nodes, s) for s in NODE_STATES}
 
 
+def _nodes_md(nodes: dict[str, int]) -> str:
+    return "{running}r/{idle}i/{preparing}p/{unusable}u/{preempted}x".format(**nodes)
+
+
 KINDS = (
     Kind(
         name="compute",
@@ -136,7 +140,7 @@ KINDS = (
             Column("idle_seconds_before_scale_down", "Idle before scale down (s)", _c("idle_seconds"), INT),
             Column("current_nodes", "Current nodes", _c("current_nodes"), INT),
             Column("target_nodes", "Target nodes", _c("target_nodes"), INT),
-            Column("nodes", "Nodes", _nodes, NODES_SCHEMA),
+            Column("nodes", "Nodes", _nodes, NODES_SCHEMA, md_format=_nodes_md),
             Column("instance_type", "Instance type", _c("instance_type")),
             Column("namespace", "Namespace", _c("namespace")),
             Column("created_on", "Created", lambda c: iso_utc(c.created_on), TIME),
@@ -187,6 +191,7 @@ KINDS = (
                 lambda r: r.percent,
                 {"type": ["number", "null"], "minimum": 0},
                 md=True,
+                md_format=lambda v: "" if v is None else f"{v}%",
             ),
         ),
     ),
