@@ -24,7 +24,7 @@ from screens.widgets.context_bar import Context
 from screens.widgets.prompt import Prompt, PromptBar
 from themes import STYLESHEET
 
-from .commands import COMMANDS, CommandError, Parsed, parse
+from .commands import CommandError, Parsed, all_commands, parse
 from .completion import NoMatch, complete_line, match_name
 from .palette import WorkspacesAndScreens
 
@@ -41,48 +41,43 @@ MAX_CONNECT_BACKOFF_S = 60.0  # the longest wait between two connection attempts
 
 
 def _screen_for(name: str, argument: str) -> Screen[Any]:
-    # Imported here so the first frame needs only the workspace screen.
-    if name == "workspaces":
-        from screens.workspaces import WorkspacesScreen
+    """The screen a command opens: its kind's own screen when it declares one, else the generic list screen.
+    Imported here so the first frame needs only the workspace screen."""
+    from .commands import by_name
 
-        return WorkspacesScreen(argument)
-    if name == "compute":
-        from screens.compute import ComputeScreen
+    command = by_name(name)
+    if command is None or not command.kind:
+        raise CommandError(f"no screen for :{name}")
+    from services.kinds import kind
 
-        return ComputeScreen(argument)
-    if name == "sizes":
-        from screens.compute import SizesScreen
-
-        return SizesScreen(argument)
-    if name == "datastores":
-        from screens.datastores import DatastoresScreen
-
-        return DatastoresScreen(argument)
-    if name == "jobs":
-        from screens.jobs import JobsScreen
-
-        return JobsScreen(argument)
-    if name == "deployments":
-        from screens.deployments import DeploymentsScreen
-
-        return DeploymentsScreen(argument)
-    if name == "metrics":
-        from screens.metrics import MetricsScreen
-
-        return MetricsScreen(argument)
-    raise CommandError(f"no screen for :{name}")
+    return _kind_screen(kind(command.kind), argument)
 
 
-# The screen each screen command opens, by class name (the palette goes back to one already in the history).
-_SCREEN_CLASSES = {
-    "workspaces": "WorkspacesScreen",
-    "compute": "ComputeScreen",
-    "sizes": "SizesScreen",
-    "datastores": "DatastoresScreen",
-    "jobs": "JobsScreen",
-    "deployments": "DeploymentsScreen",
-    "metrics": "MetricsScreen",
-}
+def _kind_screen(k: Any, argument: str) -> Screen[Any]:
+    if k.screen:
+        import importlib
+
+        module, _, cls = k.screen.partition(":")
+        screen: Screen[Any] = getattr(importlib.import_module(module), cls)(argument)
+        return screen
+    from screens.kind_list import kind_screen
+
+    return kind_screen(k, argument)
+
+
+def _screen_matches(screen: Screen[Any], name: str) -> bool:
+    """Whether ``screen`` is the one the command ``name`` opens (the palette goes back to it in the history)."""
+    from .commands import by_name
+
+    command = by_name(name)
+    if command is None or not command.kind:
+        return False
+    from services.kinds import kind
+
+    k = kind(command.kind)
+    if k.screen:
+        return type(screen).__name__ == k.screen.partition(":")[2]
+    return getattr(screen, "kind_name", None) == k.name
 
 
 class CommandsProvider(Provider):
@@ -92,7 +87,7 @@ class CommandsProvider(Provider):
         matcher = self.matcher(query)
         app = self.app
         assert isinstance(app, AzmlApp)
-        for command in COMMANDS:
+        for command in all_commands():
             text = f":{command.name}"
             score = max(matcher.match(text), matcher.match(command.help))
             if score > 0:
@@ -200,7 +195,9 @@ class AzmlApp(App[int]):
         return _queries_dir()
 
     def get_default_screen(self) -> Screen[Any]:
-        return _screen_for("workspaces", "")
+        from screens.workspaces import WorkspacesScreen  # the home screen, straight: no registry before the first frame
+
+        return WorkspacesScreen("")
 
     def run(self, *args: Any, **kwargs: Any) -> int | None:
         if not kwargs.get("headless"):
@@ -425,9 +422,8 @@ class AzmlApp(App[int]):
 
     def show_screen(self, name: str) -> None:
         """Back to the screen of that command when it is in the history, else open it."""
-        wanted = _SCREEN_CLASSES.get(name, "")
         for index, screen in enumerate(self.screen_stack):
-            if type(screen).__name__ == wanted and index > 0:
+            if index > 0 and _screen_matches(screen, name):
                 while self.screen is not screen and len(self.screen_stack) > index + 1:
                     self.pop_screen()
                 return
@@ -538,7 +534,7 @@ class AzmlApp(App[int]):
             label = f"{binding.description}  ({binding.id})" if binding.id else binding.description
             keys.append((self.get_key_display(binding), label))
         keys += [("ctrl+p", "Command palette"), ("esc", "Back")]
-        commands = [(f":{c.name}" + (f" [{c.argument}]" if c.argument else ""), c.help) for c in COMMANDS]
+        commands = [(f":{c.name}" + (f" [{c.argument}]" if c.argument else ""), c.help) for c in all_commands()]
         title = getattr(screen, "TITLE", "") or "azml"
         from screens.modals import HelpScreen
 

@@ -23,7 +23,10 @@ from typing import Any
 
 from services.errors import ServiceError
 from services.fanout import collect
-from services.models import Workspace
+from services.kinds.compute import RegionalUsage
+from services.kinds.deployments import DeploymentEntry
+from services.kinds.metrics import MetricPoint
+from services.models import BatchEndpoint, Compute, OnlineEndpoint, Workspace
 from services.models.jobs import Job, JobFilter
 from services.session import Session
 from services.times import iso
@@ -194,32 +197,31 @@ def check_failed_jobs(failed: Sequence[Job], errors: Sequence[Mapping[str, Any]]
 
 
 def _node_check(
-    name: str, attr: str, rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], warn: int, crit: int
+    name: str, attr: str, computes: Sequence[Compute], errors: Sequence[Mapping[str, Any]], warn: int, crit: int
 ) -> Finding:
-    hits = [(r, r["nodes"][attr]) for r in rows if r["kind"] == "cluster" and r["nodes"][attr] > 0]
+    hits = [(c, getattr(c.nodes, attr)) for c in computes if c.kind == "cluster" and getattr(c.nodes, attr) > 0]
     total = sum(n for _, n in hits)
     status = _incomplete(level(total, warn, crit), errors, ["compute"])
-    details = [f"{r['workspace']}/{r['name']} ({r['vm_size']}): {n} {attr}" for r, n in hits]
+    details = [f"{c.workspace}/{c.name} ({c.vm_size}): {n} {attr}" for c, n in hits]
     return Finding(name, status, f"{total} {attr} nodes", (*details, *_missing(errors, ["compute"])))
 
 
-def check_idle_gpu(rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], t: Thresholds) -> Finding:
+def check_idle_gpu(computes: Sequence[Compute], errors: Sequence[Mapping[str, Any]], t: Thresholds) -> Finding:
     """Azure reports no per-node idle time; a cluster node stays idle up to the cluster's scale-down delay,
     and indefinitely while min nodes hold it. Those idle GPU nodes that can outlast T are counted."""
     limit_s = t.idle_gpu_minutes * 60
-    hits: list[tuple[Mapping[str, Any], int, str]] = []
-    for r in rows:
-        idle = r["nodes"]["idle"]
-        if r["kind"] != "cluster" or not r["gpus"] or not idle:
+    hits: list[tuple[Compute, int, str]] = []
+    for c in computes:
+        idle = c.nodes.idle
+        if c.kind != "cluster" or not c.gpus or not idle:
             continue
-        if r["min_nodes"] > 0:
-            hits.append((r, min(idle, r["min_nodes"]), f"held by min nodes {r['min_nodes']}"))
-        elif r["idle_seconds_before_scale_down"] > limit_s:
-            delay = r["idle_seconds_before_scale_down"] / 60
-            hits.append((r, idle, f"scale-down after {delay:g} min idle"))
+        if c.min_nodes > 0:
+            hits.append((c, min(idle, c.min_nodes), f"held by min nodes {c.min_nodes}"))
+        elif c.idle_seconds > limit_s:
+            hits.append((c, idle, f"scale-down after {c.idle_seconds / 60:g} min idle"))
     total = sum(n for _, n, _ in hits)
     status = _incomplete(level(total, t.idle_gpu_warn, t.idle_gpu_crit), errors, ["compute"])
-    details = [f"{r['workspace']}/{r['name']} ({r['vm_size']}): {n} idle GPU nodes, {why}" for r, n, why in hits]
+    details = [f"{c.workspace}/{c.name} ({c.vm_size}): {n} idle GPU nodes, {why}" for c, n, why in hits]
     summary = f"{total} GPU nodes idle longer than {t.idle_gpu_minutes:g} min"
     return Finding("idle-gpu", status, summary, (*details, *_missing(errors, ["compute"])))
 
@@ -228,37 +230,41 @@ _FAILED_STATES = {"failed", "canceled"}
 
 
 def check_deployments(
-    endpoints: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]]
+    endpoints: Sequence[OnlineEndpoint | BatchEndpoint],
+    deployments: Sequence[DeploymentEntry],
+    errors: Sequence[Mapping[str, Any]],
 ) -> Finding:
     """Deployments (and endpoints) not Succeeded: Failed or Canceled is critical, in progress a warning."""
     bad: list[tuple[CheckStatus, str]] = []
     for e in endpoints:
-        state = e["provisioning_state"]
+        state = e.provisioning_state
         if state.lower() != "succeeded":
             sev = CheckStatus.CRITICAL if state.lower() in _FAILED_STATES else CheckStatus.WARNING
-            bad.append((sev, f"endpoint {e['workspace']}/{e['name']}: {state}"))
-    for d in rows:
-        state = d["provisioning_state"]
+            bad.append((sev, f"endpoint {e.workspace}/{e.name}: {state}"))
+    for d in deployments:
+        state = d.provisioning_state
         if state.lower() != "succeeded":
             sev = CheckStatus.CRITICAL if state.lower() in _FAILED_STATES else CheckStatus.WARNING
-            why = f" ({d['error']['code']}: {d['error']['message']})" if d.get("error") else ""
-            traffic = f", {d['traffic_percent']}% traffic" if d["endpoint_type"] == "online" else ""
-            bad.append((sev, f"deployment {d['workspace']}/{d['endpoint']}/{d['name']}: {state}{traffic}{why}"))
+            why = f" ({d.error.code}: {d.error.message})" if d.error else ""
+            traffic = f", {d.traffic_percent}% traffic" if d.online else ""
+            where = f"{d.deployment.workspace}/{d.deployment.endpoint}/{d.name}"
+            bad.append((sev, f"deployment {where}: {state}{traffic}{why}"))
     status = _incomplete(worst(s for s, _ in bad), errors, ["deployments"])
     failed = sum(1 for s, _ in bad if s is CheckStatus.CRITICAL)
-    summary = f"{len(bad)} not Succeeded ({failed} failed) of {len(rows)} deployments"
+    summary = f"{len(bad)} not Succeeded ({failed} failed) of {len(deployments)} deployments"
     return Finding("deployments", status, summary, (*(d for _, d in bad), *_missing(errors, ["deployments"])))
 
 
-def check_quota(rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str, Any]], t: Thresholds) -> Finding:
+def check_quota(quota: Sequence[RegionalUsage], errors: Sequence[Mapping[str, Any]], t: Thresholds) -> Finding:
     hits: list[tuple[CheckStatus, str]] = []
-    for q in rows:
-        pct = q["percent"]
+    for q in quota:
+        pct = q.percent
         if pct is None:
             continue
         sev = level(pct, t.quota_warn_percent, t.quota_crit_percent)
         if sev is not CheckStatus.OK:
-            hits.append((sev, f"{q['location']} {q['label']}: {q['current']}/{q['limit']} ({pct}%)"))
+            u = q.usage
+            hits.append((sev, f"{q.location} {u.label}: {u.current}/{u.limit} ({pct}%)"))
     status = _incomplete(worst(s for s, _ in hits), errors, ["compute"])
     above = t.quota_warn_percent or t.quota_crit_percent
     summary = f"{len(hits)} at or above {above:g}% of their limit"
@@ -268,34 +274,34 @@ def check_quota(rows: Sequence[Mapping[str, Any]], errors: Sequence[Mapping[str,
 def check_metric(
     name: str,
     metric: str,
-    rows: Sequence[Mapping[str, Any]],
+    points: Sequence[MetricPoint],
     errors: Sequence[Mapping[str, Any]],
     warn: float | None,
     crit: float | None,
     unit: str,
 ) -> Finding:
-    """Each online endpoint's value of ``metric`` (a snapshot metrics row) against the thresholds; the worst
-    endpoint sets the status. Endpoints without traffic have no value and are not judged."""
+    """Each online endpoint's value of ``metric`` against the thresholds; the worst endpoint sets the status.
+    Endpoints without traffic have no value and are not judged."""
     limits = ", ".join(f"{lbl} {v:g}{unit}" for lbl, v in (("warn", warn), ("crit", crit)) if v is not None)
     values = [
-        (r, float(r["value"]))
-        for r in rows
-        if r["metric"] == metric and r["scope"].startswith("endpoint/") and r["value"] is not None
+        (p, float(p.value))
+        for p in points
+        if p.metric == metric and p.scope.startswith("endpoint/") and p.value is not None
     ]
-    values.sort(key=lambda rv: (-rv[1], rv[0]["workspace"], rv[0]["scope"]))
-    judged = [(level(v, warn or 0, crit or 0), r, v) for r, v in values]
+    values.sort(key=lambda pv: (-pv[1], pv[0].workspace, pv[0].scope))
+    judged = [(level(v, warn or 0, crit or 0), p, v) for p, v in values]
     status = _incomplete(worst(s for s, _, _ in judged), errors, ["metrics"])
     details = [
-        f"{r['workspace']}/{r['scope'].split('/', 1)[1]}: {v:g}{unit} ({s.name})"
-        for s, r, v in judged
+        f"{p.workspace}/{p.scope.split('/', 1)[1]}: {v:g}{unit} ({s.name})"
+        for s, p, v in judged
         if s is not CheckStatus.OK
     ]
     window = f"over the last {METRICS_WINDOW.total_seconds() / 3600:g}h"
     if not values:
         summary = f"no endpoint traffic {window} ({limits})"
     else:
-        r, v = values[0]
-        where = f"{r['workspace']}/{r['scope'].split('/', 1)[1]}"
+        p, v = values[0]
+        where = f"{p.workspace}/{p.scope.split('/', 1)[1]}"
         summary = f"worst {v:g}{unit} on {where} {window}, {len(values)} endpoints ({limits})"
     return Finding(name, status, summary, (*details, *_missing(errors, ["metrics"])))
 
@@ -366,8 +372,7 @@ def run_checks(
         now=now,
     )
     errors = list(snap.errors)
-    doc = snap.doc
-    findings: list[Finding] = []
+    models = snap.models  # the checks judge the models the kinds' loaders read, not the document's dicts
     if snap.fatal is not None:
         err: ServiceError = snap.fatal
         return Report(
@@ -382,31 +387,31 @@ def run_checks(
         since = now - dt.timedelta(hours=thresholds.failed_jobs_hours)
         failed, job_errors = _failed_jobs(session, snap.workspaces, since, concurrency)
         errors.extend(job_errors)
-    compute_rows = doc.get("compute", [])
-    metric_rows = doc.get("metrics", [])
+    computes: list[Compute] = models.get("compute", [])
+    points: list[MetricPoint] = models.get("metrics", [])
     t = thresholds
     evaluate: dict[str, Callable[[], Finding]] = {
         "failed-jobs": lambda: check_failed_jobs(failed, errors, t),
         "unusable-nodes": lambda: _node_check(
-            "unusable-nodes", "unusable", compute_rows, errors, t.unusable_nodes_warn, t.unusable_nodes_crit
+            "unusable-nodes", "unusable", computes, errors, t.unusable_nodes_warn, t.unusable_nodes_crit
         ),
         "preempted-nodes": lambda: _node_check(
-            "preempted-nodes", "preempted", compute_rows, errors, t.preempted_nodes_warn, t.preempted_nodes_crit
+            "preempted-nodes", "preempted", computes, errors, t.preempted_nodes_warn, t.preempted_nodes_crit
         ),
-        "idle-gpu": lambda: check_idle_gpu(compute_rows, errors, t),
-        "deployments": lambda: check_deployments(doc.get("endpoints", []), doc.get("deployments", []), errors),
-        "quota": lambda: check_quota(doc.get("quota", []), errors, t),
+        "idle-gpu": lambda: check_idle_gpu(computes, errors, t),
+        "deployments": lambda: check_deployments(models.get("endpoints", []), models.get("deployments", []), errors),
+        "quota": lambda: check_quota(models.get("quota", []), errors, t),
         "endpoint-5xx": lambda: check_metric(
             "endpoint-5xx",
             "5xx_rate",
-            metric_rows,
+            points,
             errors,
             t.endpoint_5xx_warn_percent,
             t.endpoint_5xx_crit_percent,
             "%",
         ),
         "latency-p95": lambda: check_metric(
-            "latency-p95", "latency_p95", metric_rows, errors, t.latency_p95_warn_ms, t.latency_p95_crit_ms, " ms"
+            "latency-p95", "latency_p95", points, errors, t.latency_p95_warn_ms, t.latency_p95_crit_ms, " ms"
         ),
     }
     findings = [evaluate[c]() for c in selected]

@@ -1,8 +1,15 @@
-"""The console's commands: one list feeds `:` command mode, the command palette and `?` help."""
+"""The console's commands: one list feeds `:` command mode, the command palette and `?` help.
+
+The commands that open a resource kind's screen come from the kind registry (services/kinds): its command
+name, aliases, help and argument. The registry is read on first use (a `:`, the palette, `?`), never on the
+way to the first frame; ``COMMANDS`` is that list.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -11,28 +18,39 @@ class Command:
     aliases: tuple[str, ...]
     help: str
     argument: str = ""  # what the optional argument means, "" when it takes none
+    kind: str = ""  # the resource kind whose screen it opens, "" for the console's own commands
 
 
-COMMANDS: tuple[Command, ...] = (
-    Command("workspaces", ("ws", "workspace", "w"), "Workspaces across subscriptions; `:ws NAME` chooses one", "NAME"),
-    Command("compute", ("computes", "c", "co"), "Clusters, instances and attached Kubernetes of the workspace"),
-    Command("sizes", ("vmsizes", "quota", "usage"), "VM sizes and quota use in the workspace's region"),
-    Command("datastores", ("datastore", "ds"), "Datastores of the workspace"),
-    Command(
-        "jobs",
-        ("job", "j"),
-        "Jobs of the workspace; `:jobs failed experiment=X compute=C since=6h` filters them",
-        "STATUS KEY=VALUE",
-    ),
-    Command("deployments", ("endpoints", "deploy", "ep", "d"), "Online and batch endpoints and their deployments"),
-    Command("metrics", ("metric", "m"), "Live metrics; `:metrics NAME` for one cluster or endpoint", "NAME"),
+# the console's own commands, after the kinds'
+_CONSOLE: tuple[Command, ...] = (
     Command("errors", ("err", "e"), "Recent errors in full: Azure's message, code and request id"),
     Command("help", ("?",), "Every key of the current screen"),
     Command("keys", ("keymap", "bindings"), "Every key id of every screen, for remapping in the config"),
     Command("quit", ("q", "q!", "exit"), "Quit the console"),
 )
 
-_BY_NAME = {alias: c for c in COMMANDS for alias in (c.name, *c.aliases)}
+
+@cache
+def all_commands() -> tuple[Command, ...]:
+    from services.kinds import kinds
+
+    derived = tuple(
+        Command(k.command_name, k.aliases, k.help or k.title, k.argument, kind=k.name)
+        for k in kinds()
+        if k.command_name is not None
+    )
+    return (*derived, *_CONSOLE)
+
+
+@cache
+def _by_name() -> dict[str, Command]:
+    return {alias: c for c in all_commands() for alias in (c.name, *c.aliases)}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "COMMANDS":
+        return all_commands()
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -51,9 +69,9 @@ def parse(text: str) -> Parsed:
     if not words:
         raise CommandError("type a command, e.g. :compute (Tab completes, :help lists keys)")
     name = words[0].lower()
-    command = _BY_NAME.get(name)
+    command = _by_name().get(name)
     if command is None:
-        close = sorted(n for n in _BY_NAME if n.startswith(name[:2]))
+        close = sorted(n for n in _by_name() if n.startswith(name[:2]))
         hint = f"; did you mean {', '.join(':' + c for c in close[:3])}?" if close else ""
         raise CommandError(f"unknown command ':{name}'{hint}")
     argument = words[1].strip() if len(words) > 1 else ""
@@ -64,10 +82,10 @@ def parse(text: str) -> Parsed:
 
 def by_name(name: str) -> Command | None:
     """The command a name or alias designates (case-insensitive), None when none does."""
-    return _BY_NAME.get(name.strip().lstrip(":").lower())
+    return _by_name().get(name.strip().lstrip(":").lower())
 
 
 def complete(prefix: str) -> list[str]:
     """Command names (not aliases) starting with the prefix."""
     p = prefix.strip().lstrip(":").lower()
-    return [c.name for c in COMMANDS if c.name.startswith(p)]
+    return [c.name for c in all_commands() if c.name.startswith(p)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .commands import COMMANDS, Command, by_name
+from .commands import Command, all_commands, by_name
 
 # (command name, the word being completed) → every value that word could take
 Candidates = Callable[[str, str], Sequence[str]]
@@ -22,7 +22,7 @@ def complete_line(text: str, candidates: Candidates) -> list[str]:
     stripped = text.lstrip().lstrip(":")
     if " " not in stripped:
         p = stripped.lower()
-        return [c.name for c in COMMANDS if c.name.startswith(p)]
+        return [c.name for c in all_commands() if c.name.startswith(p)]
     head, _, rest = stripped.partition(" ")
     command: Command | None = by_name(head)
     if command is None or not command.argument:

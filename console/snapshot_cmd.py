@@ -14,7 +14,6 @@ from .exitcodes import ExitCode, describe_exit_codes
 if TYPE_CHECKING:
     from .source import Source
 
-AREAS = ("workspaces", "compute", "datastores", "jobs", "deployments", "metrics")
 FORMATS = ("json", "md", "csv", "txt", "svg")
 
 
@@ -30,7 +29,11 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    from services.kinds import areas
+
     from .cli import bounded_int
+
+    every, default = areas(), areas(default_only=True)
 
     p = sub.add_parser(
         "snapshot",
@@ -38,14 +41,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="the estate as json, md, csv (for scripts and cron) or txt/svg pictures of the screens",
         description="Print the state of every workspace (or of those named with --workspace): "
         "json (schema: `azml snapshot --print-schema`), md and csv come straight from the services; "
-        "txt and svg render the console's real screens headlessly at --size. Areas default to all of "
-        + ", ".join(AREAS)
+        "txt and svg render the console's real screens headlessly at --size. Areas default to "
+        + ", ".join(default)
+        + (f" (also: {', '.join(a for a in every if a not in default)})" if len(every) > len(default) else "")
         + ". A workspace that fails does not hide the others: its error is reported beside the data "
         "and the exit code says partial.",
         epilog=describe_exit_codes(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("areas", nargs="*", metavar="AREA", help=f"one of {', '.join(AREAS)} (default: all)")
+    p.add_argument(
+        "areas", nargs="*", metavar="AREA", help=f"one of {', '.join(every)} (default: {', '.join(default)})"
+    )
     p.add_argument(
         "--workspace",
         "-w",
@@ -104,11 +110,10 @@ def _written(text: str, output: str | None, code: int) -> int:
 def run(args: argparse.Namespace) -> int:
     from services.outfile import OutputError, check_target
 
-    from .snapshot import SnapshotRequest, SnapshotUsageError, schema_path
+    from .snapshot import AREAS, SnapshotRequest, SnapshotUsageError, schema_text
 
-    if args.print_schema:
-        with open(schema_path(), encoding="utf-8") as f:
-            return _written(f.read(), args.output, ExitCode.OK)
+    if args.print_schema:  # generated from the resource kinds; the published file is the same text
+        return _written(schema_text(), args.output, ExitCode.OK)
     areas = tuple(dict.fromkeys(args.areas)) or AREAS
     try:
         request = SnapshotRequest(areas=areas, workspaces=_workspaces(args.workspace), job_limit=args.job_limit)

@@ -18,15 +18,17 @@ if TYPE_CHECKING:
     from .app import AzmlApp
     from .source import Source
 
-# area → the module of its screen (the console command has the area's name)
-SCREEN_MODULES = {
-    "workspaces": "screens.workspaces",
-    "compute": "screens.compute",
-    "datastores": "screens.datastores",
-    "jobs": "screens.jobs",
-    "deployments": "screens.deployments",
-    "metrics": "screens.metrics",
-}
+
+def screen_modules() -> dict[str, str]:
+    """area → the module of its screen (the console command of the area's main kind opens it); derived
+    from the kind registry: a kind's own screen, else the generic list screen."""
+    from services.kinds import kinds
+
+    out: dict[str, str] = {}
+    for k in kinds():
+        if k.command_name == k.name and k.area_name not in out:
+            out[k.area_name] = k.screen.partition(":")[0] if k.screen else "screens.kind_list"
+    return out
 
 
 class RenderError(Exception):
@@ -45,10 +47,11 @@ def render_screens(
     timeout_s: float = 60.0,
 ) -> tuple[str, ExitCode]:
     """The screens of ``areas`` for ``workspace`` as text (txt) or one SVG; and the exit code."""
+    modules = screen_modules()
     for area in areas:
-        module = SCREEN_MODULES.get(area)
+        module = modules.get(area)
         if module is None:
-            raise RenderError(f"unknown area {area!r}; choose among {', '.join(SCREEN_MODULES)}")
+            raise RenderError(f"unknown area {area!r}; choose among {', '.join(modules)}")
         if importlib.util.find_spec(module) is None:
             raise RenderError(f"the {area} screen is not available in this build; use --format json, md or csv")
     if fmt == "svg" and len(areas) != 1:

@@ -10,9 +10,11 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from screens.base import ResourceScreen, mutating, state_text
+from screens.kind_list import KindScreen
 from screens.modals import Field, FormScreen, field_errors
 from screens.size_picker import size_summary
 from screens.widgets.table import Cell, Column
+from services.kinds import kind
 from services.models import Compute, ComputeNode, Usage, VmSize, Workspace
 from services.times import iso
 
@@ -51,11 +53,13 @@ def _target(ws: Workspace, name: str = "") -> Target:
 
 
 # The states each instance action starts from (Azure answers any other with a conflict).
-_INSTANCE_FROM = {"start": ("stopped",), "stop": ("running", "jobrunning"), "restart": ("running", "jobrunning")}
+class ComputeScreen(KindScreen):
+    """The compute kind's list (rows from its loader, the same the snapshot reads; keys by the rules its actions
+    declare), with its own columns, cells and describe."""
 
-
-class ComputeScreen(ResourceScreen[Compute]):
+    KIND = kind("compute")
     TITLE = "Compute"
+    STATE_COLUMN = "state"
     COLUMNS: ClassVar[Sequence[Column]] = (
         Column("name", "Name", flex=True, min_width=14),
         Column("kind", "Kind", max_width=8),
@@ -78,12 +82,6 @@ class ComputeScreen(ResourceScreen[Compute]):
         Binding("D", "delete", "Delete", id="compute.delete"),
         Binding("g", "gpu_only", "GPU only", show=False, id="compute.gpu_only"),
     ]
-
-    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Compute]:
-        from services import compute
-
-        assert workspace is not None
-        return {c.key: c for c in compute.list_computes(session, workspace)}
 
     def cells(self, c: Compute) -> Sequence[Cell]:
         n = c.nodes
@@ -158,21 +156,6 @@ class ComputeScreen(ResourceScreen[Compute]):
         self.gpu_only = not self.gpu_only
         self._update_title()
         self._render_rows()
-
-    def unavailable(self, action: str, c: Compute) -> str:
-        if action == "nodes" and c.kind != "cluster":
-            return f"{c.name} is a {c.kind}: only clusters have nodes."
-        if action == "scale" and c.kind != "cluster":
-            return f"Scale settings apply to clusters; {c.name} is a {c.kind}."
-        allowed = _INSTANCE_FROM.get(action)
-        if allowed is not None:
-            verb = action.capitalize()
-            if c.kind != "instance":
-                return f"{verb} applies to compute instances; {c.name} is a {c.kind}."
-            if c.state.lower().replace(" ", "") not in allowed:
-                wanted = "a stopped" if action == "start" else "a running"
-                return f"{c.name} is {c.state}: {verb} applies to {wanted} instance."
-        return ""
 
     def action_nodes(self) -> None:
         c = self.current()
@@ -564,11 +547,7 @@ def sizes_with_usage(session: Session, workspace: Workspace) -> dict[str, tuple[
 
     sizes = compute.vm_sizes(session, workspace.subscription_id, workspace.location)
     usages = compute.list_usages(session, workspace.subscription_id, workspace.location)
-    family_usage = {
-        u.name.lower(): u
-        for u in usages
-        if u.kind.endswith("vmFamily/usages") and "lowpriority" not in u.name.lower().replace(" ", "")
-    }
+    family_usage = compute.family_usages(usages)  # the same type rule as the snapshot's quota table
     return {s.name.lower(): (s, _family_usage(s.family, family_usage)) for s in sizes}
 
 

@@ -18,9 +18,11 @@ from textual.widgets import Static
 
 from screens.base import ResourceScreen, mutating
 from screens.host import ConsoleHost, host
+from screens.kind_list import KindScreen
 from screens.modals import Field, FormScreen
 from screens.widgets.line import Line
 from screens.widgets.table import Cell, Column
+from services.kinds import kind
 from services.models import Workspace
 from services.models.datastores import Datastore, StorageEntry, StorageListing
 from services.secrets import MemorySecrets
@@ -82,7 +84,11 @@ def _secrets_of(app: ConsoleHost) -> MemorySecrets:
     return app.secrets
 
 
-class DatastoresScreen(ResourceScreen[Datastore]):
+class DatastoresScreen(KindScreen):
+    """The datastores kind's list (rows from its loader, the same the snapshot reads; keys by the rules its actions
+    declare), with its own columns, cells and describe."""
+
+    KIND = kind("datastores")
     TITLE = "Datastores"
     STATE_COLUMN = ""
     COLUMNS: ClassVar[Sequence[Column]] = (
@@ -100,12 +106,6 @@ class DatastoresScreen(ResourceScreen[Datastore]):
         Binding("asterisk", "set_default", "Set default", id="datastores.set_default"),
         Binding("D", "unregister", "Unregister", id="datastores.unregister"),
     ]
-
-    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Datastore]:
-        from services import datastores
-
-        assert workspace is not None
-        return {d.key: d for d in datastores.list_datastores(session, workspace)}
 
     def cells(self, d: Datastore) -> Sequence[Cell]:
         name = Text(d.name)
@@ -174,17 +174,6 @@ class DatastoresScreen(ResourceScreen[Datastore]):
         self.app.push_screen(BrowseScreen(d))
 
     # -- actions --------------------------------------------------------------------------------
-
-    def unavailable(self, action: str, d: Datastore) -> str:
-        if action == "set_default" and d.is_default:
-            return f"{d.name} is already the default datastore."
-        if action == "unregister" and d.is_default:
-            # Azure ML refuses to unregister the default; say so before a round trip that can only fail.
-            return (
-                f"{d.name} is the workspace's default datastore: Azure ML does not unregister the default. "
-                "Make another datastore the default first (*)."
-            )
-        return ""
 
     @mutating("datastore.set_default")
     def action_set_default(self) -> None:

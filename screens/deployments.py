@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -26,6 +25,7 @@ from screens.deployment_logs import LogsScreen
 from screens.host import host
 from screens.modals import Field, FormScreen, Validator, field_errors
 from screens.widgets.table import Cell, Column
+from services.kinds.deployments import TreeRow as Row
 from services.models import Workspace
 from services.models.deployments import (
     BatchDeployment,
@@ -47,50 +47,6 @@ Endpoint = OnlineEndpoint | BatchEndpoint
 Deployment = OnlineDeployment | BatchDeployment
 
 DEFAULT_PAYLOAD = '{"data": [[1, 2, 3, 4]]}'
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the list: an endpoint (deployment None) or one of its deployments."""
-
-    endpoint: Endpoint
-    deployment: Deployment | None = None
-    deployments: tuple[Deployment, ...] = ()  # endpoint rows: its deployments, as read with it
-    error: str = ""  # endpoint rows: why its deployments could not be read
-
-    @property
-    def id(self) -> str:
-        return (self.deployment or self.endpoint).id
-
-    @property
-    def key(self) -> str:
-        return self.id.lower()
-
-    @property
-    def name(self) -> str:
-        if self.deployment is None:
-            return self.endpoint.name
-        return f"{self.endpoint.name}/{self.deployment.name}"
-
-    @property
-    def online(self) -> bool:
-        return isinstance(self.endpoint, OnlineEndpoint)
-
-    @property
-    def kind(self) -> str:
-        if not self.online:
-            return "batch"
-        d = self.deployment
-        kubernetes = d.kind == "kubernetes" if isinstance(d, OnlineDeployment) else self.endpoint_kind == "kubernetes"
-        return "k8s" if kubernetes else "online"
-
-    @property
-    def endpoint_kind(self) -> str:
-        return self.endpoint.kind if isinstance(self.endpoint, OnlineEndpoint) else "batch"
-
-    @property
-    def deployment_names(self) -> tuple[str, ...]:
-        return tuple(d.name for d in self.deployments)
 
 
 # -- small formatters ------------------------------------------------------------------------------
@@ -172,22 +128,12 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Row]:
         from services import deployments as svc
-        from services.fanout import collect
 
         assert workspace is not None
-        ws = workspace
-        endpoints: list[Endpoint] = [*svc.list_online_endpoints(session, ws), *svc.list_batch_endpoints(session, ws)]
-
-        def children(ep: Endpoint) -> list[Deployment]:
-            if isinstance(ep, OnlineEndpoint):
-                return list(svc.list_online_deployments(session, ws, ep.name))
-            return list(svc.list_batch_deployments(session, ws, ep.name))
-
         out: dict[str, Row] = {}
-        for result in collect(endpoints, children):
-            ep, deps = result.target, tuple(result.value or ())
-            error = str(result.error) if result.error is not None else ""
-            row = Row(ep, None, deps, error=error)
+        for tree in svc.endpoint_tree(session, workspace):  # the snapshot reads the very same tree
+            ep, deps = tree.endpoint, tree.deployments
+            row = Row(ep, None, deps, error=str(tree.error) if tree.error is not None else "")
             out[row.key] = row
             for d in deps:
                 child = Row(ep, d, deps)
@@ -370,40 +316,9 @@ class DeploymentsScreen(ResourceScreen[Row]):
         return _target(ws, row.deployment.name, row.endpoint.name)
 
     def unavailable(self, action: str, row: Row) -> str:
-        ep, d = row.endpoint, row.deployment
-        if action == "traffic" and not isinstance(ep, OnlineEndpoint):
-            return f"{ep.name} is a batch endpoint: it has a default deployment, not traffic (* on a deployment)."
-        if action == "invoke" and not isinstance(ep, OnlineEndpoint):
-            return f"{ep.name} is a batch endpoint: it scores in jobs, not requests."
-        if action == "set_default":
-            if not isinstance(ep, BatchEndpoint) or d is None:
-                return "Set default applies to a deployment of a batch endpoint (online endpoints route traffic: t)."
-            if ep.default_deployment.lower() == d.name.lower():
-                return f"{d.name} is already the default deployment of {ep.name}."
-            return ""
-        verb = {"scale": "Scale", "delete": "Delete", "logs": "Logs"}.get(action)
-        if verb is None:
-            return ""
-        if d is None:
-            names = ", ".join(row.deployment_names) or "none"
-            return f"{verb} applies to a deployment: choose one under {ep.name} ({names})."
-        if not isinstance(d, OnlineDeployment):
-            return (
-                f"{verb} applies to online deployments; {row.name} is a batch deployment (see az ml batch-deployment)."
-            )
-        if action == "scale" and d.scale.autoscaled:
-            # The service refuses it too (the autoscaler owns the count); say so before any form.
-            return (
-                f"{row.name}: instance_count is set by the autoscaler of a TargetUtilization deployment "
-                f"({d.scale.min_instances}-{d.scale.max_instances} instances); change its min/max instances instead."
-            )
-        if action == "delete" and isinstance(ep, OnlineEndpoint):
-            live, mirrored = ep.traffic_of(d.name), ep.mirror_of(d.name)
-            if live or mirrored:
-                # The service's rule, checked here too so nobody types a name only to be refused.
-                what = f"{live}% of live traffic" if live else f"{mirrored}% of mirrored traffic"
-                return f"{row.name} carries {what}; move its traffic first (t edits the traffic of {ep.name})."
-        return ""
+        from services.kinds import kind
+
+        return kind("deployments").unavailable(action, row)  # the rules the deployments kind declares
 
     def _endpoint_row(self, row: Row) -> Row:
         """The endpoint row of `row` (itself when it is one), as last read."""

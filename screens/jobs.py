@@ -570,23 +570,9 @@ class JobsScreen(_RunScreen):
     def unavailable(self, action: str, job: Any) -> str:
         if not isinstance(job, Job):
             return ""
-        if action == "cancel_job" and job.is_terminal:
-            from services.mutations import registry
+        from services.kinds import kind
 
-            op = registry()["job.cancel"]  # the service's own rule, asked before anything is sent
-            try:
-                if op.validate is not None:
-                    op.validate({"status": job.status})
-            except Exception as e:
-                return f"{job.name}: {_rules(e)}"
-            return f"{job.name} has finished ({job.status}): there is nothing to cancel."
-        if action == "archive" and job.is_archived:
-            return f"{job.name} is already archived (U restores it)."
-        if action == "restore" and not job.is_archived:
-            return f"{job.name} is not archived (v shows archived jobs)."
-        if action == "resubmit" and job.type != "command":
-            return f"Only command jobs can be resubmitted; {job.name} is a {job.type} job."
-        return ""
+        return kind("jobs").unavailable(action, job)  # the rules the jobs kind declares for its actions
 
     @mutating("job.cancel")
     def action_cancel_job(self) -> None:

@@ -36,6 +36,7 @@ from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
 from screens.widgets.prompt import Prompt, PromptBar
 from services import monitor
+from services.metrics_catalog import PANELS, PanelSpec
 
 if TYPE_CHECKING:
     from services.models import LogsResult, MetricSeries, OnlineDeployment, OnlineEndpoint, Workspace
@@ -64,63 +65,6 @@ class Scope:
 
     def values(self) -> dict[str, str]:
         return {self.kind: self.name} if self.kind != "workspace" else {}
-
-
-@dataclass(frozen=True)
-class PanelSpec:
-    key: str
-    title: str
-    scopes: tuple[str, ...]  # the scope kinds it shows for
-    query: str = ""  # the query library's key (KQL panels)
-    values: tuple[str, ...] = ()
-    split: tuple[str, ...] = ()
-    fill: float | None = None  # counts: a bucket without rows is 0
-    unit: str = ""
-    variant_column: str = ""  # `m` cycles the rows shown by this column's value
-    variants: tuple[tuple[str, str], ...] = ()  # (value, label)
-    platform: bool = False  # Azure Monitor platform metrics instead of KQL
-
-
-PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("nodes", "Cluster nodes by state", ("workspace", "cluster"), "cluster_nodes_by_state", unit="nodes"),
-    PanelSpec(
-        "utilization",
-        "Node utilization",
-        ("workspace", "cluster"),
-        "node_utilization",
-        values=("Utilization",),
-        split=("NodeId",),
-        unit="%",
-        variant_column="MetricName",
-        variants=(("GpuUtilization", "GPU"), ("CpuUtilization", "CPU"), ("GpuMemoryUtilization", "GPU memory")),
-    ),
-    PanelSpec("jobs", "Job outcomes", ("workspace",), "job_outcomes", ("Runs",), ("Status",), fill=0.0, unit="runs"),
-    PanelSpec(
-        "requests",
-        "Endpoint requests per minute",
-        ("workspace", "endpoint"),
-        "endpoint_requests",
-        ("RequestsPerMinute",),
-        ("DeploymentName",),
-        fill=0.0,
-        unit="req/min",
-    ),
-    PanelSpec("latency", "Endpoint latency", ("workspace", "endpoint"), "endpoint_latency", ("P50", "P95", "P99")),
-    PanelSpec("errors", "Endpoint 5xx rate", ("workspace", "endpoint"), "endpoint_errors", ("ErrorRate",), unit="%"),
-    PanelSpec(
-        "deployment",
-        "Deployment utilization (platform metrics)",
-        ("workspace", "endpoint"),
-        unit="%",
-        variants=(
-            ("CpuUtilizationPercentage", "CPU"),
-            ("CpuMemoryUtilizationPercentage", "memory"),
-            ("GpuUtilizationPercentage", "GPU"),
-            ("GpuMemoryUtilizationPercentage", "GPU memory"),
-        ),
-        platform=True,
-    ),
-)
 
 
 @dataclass

@@ -8,33 +8,34 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.binding import Binding, BindingType
 
-from screens.base import ResourceScreen
 from screens.host import host
+from screens.kind_list import KindScreen, table_columns
 from screens.widgets.table import Cell, Column
-from services.models import Workspace
+from services.kinds.workspaces import KINDS, WorkspaceEntry
+from services.models import Subscription, Workspace
+
+WORKSPACES = KINDS[0]
 
 if TYPE_CHECKING:
     from services.session import Session
 
 
-class WorkspacesScreen(ResourceScreen[Workspace]):
-    TITLE = "Workspaces"
+class WorkspacesScreen(KindScreen):
+    """The workspaces kind on the generic list (columns and rows from its declaration), plus choosing one
+    (enter) and a describe that reads the workspace's Log Analytics workspace first."""
+
+    KIND = WORKSPACES
+    TITLE = WORKSPACES.title
     WORKSPACE_SCOPED = False
     STATE_COLUMN = ""
-    COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("name", "Name", flex=True, min_width=12),
-        Column("location", "Location", max_width=16),
-        Column("resource_group", "Resource group", max_width=22),
-        Column("subscription", "Subscription", max_width=24),
-        Column("network", "Public net", max_width=10),
-    )
+    COLUMNS: ClassVar[Sequence[Column]] = table_columns(WORKSPACES)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Use", id="workspaces.choose"),
     ]
 
     def __init__(self, argument: str = "") -> None:
         super().__init__(argument)
-        self.subscription_names: dict[str, str] = {}
+        self.subscriptions: dict[str, Subscription] = {}  # by lower-cased id
         self.log_analytics: dict[str, str] = {}  # workspace key → what describe shows for its Log Analytics
 
     # -- describe: the Log Analytics workspace is read first (diagnostic settings), off the UI thread ------
@@ -70,21 +71,25 @@ class WorkspacesScreen(ResourceScreen[Workspace]):
         self.app.push_screen(DetailScreen(self.model_name(w), self.describe_fields(w), self.model_id(w)))
 
     def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Workspace]:
-        from services import workspaces
+        entries: list[WorkspaceEntry] = self.kind.list(session, self.target(None))  # the snapshot's loader too
+        self.subscriptions = {e.subscription.id.lower(): e.subscription for e in entries if e.subscription}
+        return {e.workspace.key: e.workspace for e in entries}
 
-        self.subscription_names = {s.id: s.name for s in workspaces.list_subscriptions(session)}
-        items = workspaces.list_workspaces(session, list(self.subscription_names) or None)
-        return {w.key: w for w in items}
+    def entry(self, w: Workspace) -> WorkspaceEntry:
+        return WorkspaceEntry(w, self.subscriptions.get(w.subscription_id.lower()))
+
+    def _subscription_name(self, w: Workspace) -> str:
+        sub = self.subscriptions.get(w.subscription_id.lower())
+        return sub.name if sub else ""
 
     def cells(self, w: Workspace) -> Sequence[Cell]:
-        sub = self.subscription_names.get(w.subscription_id, w.subscription_id)
-        return (w.name, w.location, w.resource_group, sub, w.public_network_access)
+        return super().cells(self.entry(w))
 
     def describe_fields(self, w: Workspace) -> list[tuple[str, str]]:
         return [
             ("Name", w.name),
             ("Id", w.id),
-            ("Subscription", f"{self.subscription_names.get(w.subscription_id, '')} ({w.subscription_id})"),
+            ("Subscription", f"{self._subscription_name(w)} ({w.subscription_id})"),
             ("Resource group", w.resource_group),
             ("Region", w.location),
             ("SKU", w.sku),

@@ -176,6 +176,24 @@ def list_usages(session: Session, subscription_id: str, location: str) -> list[U
     return out
 
 
+def regional_usages(usages: list[Usage]) -> list[Usage]:
+    """The subscription-and-region lines of a usage list (Azure also repeats each per workspace and per
+    cluster), without the VM families nothing uses; the regional totals always show. Types match
+    case-insensitively (Azure spells them `vmFamily` or `vmfamily`)."""
+    regional = [u for u in usages if not u.kind.lower().endswith(("/workspaces/usages", "/computes/usages"))]
+    return [u for u in regional if u.current > 0 or not u.kind.lower().endswith("/vmfamily/usages")]
+
+
+def family_usages(usages: list[Usage]) -> dict[str, Usage]:
+    """The dedicated-quota line of each VM family, by lower-cased family name (the same type rule as
+    ``regional_usages``: case-insensitive)."""
+    return {
+        u.name.lower(): u
+        for u in usages
+        if u.kind.lower().endswith("vmfamily/usages") and "lowpriority" not in u.name.lower().replace(" ", "")
+    }
+
+
 # -- actions -------------------------------------------------------------------------------------
 
 

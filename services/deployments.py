@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from . import validation as v
-from .errors import describe
+from .errors import ServiceError, describe
 from .models import Workspace
 from .models.deployments import (
     BatchDeployment,
@@ -320,6 +320,33 @@ def list_batch_deployments(session: Session, ws: Workspace, endpoint: str) -> li
 def get_batch_deployment(session: Session, ws: Workspace, endpoint: str, name: str) -> BatchDeployment:
     body = session.rest().get(f"{_ws_base(ws)}/batchEndpoints/{endpoint}/deployments/{name}", API)
     return _batch_deployment(body, ws, endpoint)
+
+
+@dataclasses.dataclass(frozen=True)
+class EndpointTree:
+    """One endpoint with its deployments as read with it; ``error``: why they could not be read."""
+
+    endpoint: OnlineEndpoint | BatchEndpoint
+    deployments: tuple[OnlineDeployment | BatchDeployment, ...] = ()
+    error: ServiceError | None = None
+
+
+def endpoint_tree(session: Session, ws: Workspace) -> list[EndpointTree]:
+    """Every endpoint (online, then batch) of a workspace with its deployments, read concurrently: one
+    endpoint failing keeps the others (its error beside it). The endpoint lists themselves raise."""
+    from .fanout import collect
+
+    endpoints: list[OnlineEndpoint | BatchEndpoint] = [
+        *list_online_endpoints(session, ws),
+        *list_batch_endpoints(session, ws),
+    ]
+
+    def children(ep: OnlineEndpoint | BatchEndpoint) -> list[OnlineDeployment | BatchDeployment]:
+        if isinstance(ep, OnlineEndpoint):
+            return list(list_online_deployments(session, ws, ep.name))
+        return list(list_batch_deployments(session, ws, ep.name))
+
+    return [EndpointTree(r.target, tuple(r.value or ()), r.error) for r in collect(endpoints, children)]
 
 
 # -- actions ---------------------------------------------------------------------------------------

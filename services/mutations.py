@@ -127,15 +127,15 @@ class Mutation(Protocol[P, R_co]):
 REGISTRY: dict[str, Operation] = {}
 FUNCTIONS: dict[str, Mutation[..., Any]] = {}
 
-# Every module that defines mutations; registry() imports them so the registry is complete.
-ACTION_MODULES = ("services.compute", "services.datastores", "services.deployments", "services.jobs")
-
 
 def registry() -> dict[str, Operation]:
-    """Every mutating operation the console can perform."""
+    """Every mutating operation the console can perform: those of the service modules of every kind that
+    declares actions (services/kinds), imported so the registry is complete."""
     import importlib
 
-    for name in ACTION_MODULES:
+    from .kinds import action_modules
+
+    for name in action_modules():
         importlib.import_module(name)
     return dict(REGISTRY)
 

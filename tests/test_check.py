@@ -1,5 +1,6 @@
 """`azml check`: monitoring exit codes on the frozen demo estate (each code by choosing thresholds),
-thresholds from flags, files and the profile's checks table, and the check logic on plain rows."""
+thresholds from flags, files and the profile's checks table, and the check logic on the models the kinds'
+loaders return."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from console.check import (
 )
 from console.check_cmd import profile_thresholds
 from console.cli import main
+from services.kinds.compute import RegionalUsage
+from services.kinds.metrics import MetricPoint
+from services.models import Compute, NodeCounts, Usage
 
 ROOT = Path(__file__).resolve().parent.parent
 FROZEN = ["--demo", "--demo-option", "frozen=true"]
@@ -99,9 +103,9 @@ def test_endpoint_metrics_from_log_analytics(
     assert any("off until a threshold is set" in n for n in doc["notes"])
 
 
-def test_endpoint_metric_check_on_plain_rows() -> None:
-    def row(ws: str, scope: str, metric: str, value: float | None) -> dict[str, Any]:
-        return {"workspace": ws, "scope": scope, "metric": metric, "value": value}
+def test_endpoint_metric_check_on_metric_points() -> None:
+    def row(ws: str, scope: str, metric: str, value: float | None) -> MetricPoint:
+        return MetricPoint(ws, scope, metric, "average", value, "", None)
 
     rows = [
         row("a", "endpoint/e1", "5xx_rate", 0.5),
@@ -198,24 +202,35 @@ def test_check_never_imports_textual() -> None:
     assert not [m for m in imported if m == "textual" or m.startswith("textual.")]
 
 
-# -- the logic on plain rows ----------------------------------------------------------------------
+# -- the logic on models ----------------------------------------------------------------------
 
 
-def _cluster(**kw: Any) -> dict[str, Any]:
-    nodes = {"running": 0, "idle": 0, "preparing": 0, "unusable": 0, "preempted": 0, "leaving": 0}
-    nodes.update(kw.pop("nodes", {}))
-    row = {"workspace": "ws", "name": "c", "kind": "cluster", "vm_size": "NC", "gpus": 1, "min_nodes": 0}
-    row.update({"idle_seconds_before_scale_down": 600, "nodes": nodes, **kw})
-    return row
+def _cluster(**kw: Any) -> Compute:
+    nodes = NodeCounts(**kw.pop("nodes", {}))
+    fields: dict[str, Any] = {"gpus": 1, "min_nodes": 0, "idle_seconds": 600, **kw}
+    return Compute(
+        "id",
+        fields.pop("name", "c"),
+        "ws",
+        "cluster",
+        "AmlCompute",
+        "l",
+        "NC",
+        6,
+        nodes=nodes,
+        state="",
+        provisioning_state="",
+        **fields,
+    )
 
 
 def test_idle_gpu_counts_nodes_that_can_outlast_t() -> None:
     t = Thresholds(idle_gpu_minutes=15)
     rows = [
         _cluster(name="short", nodes={"idle": 2}),  # scales down after 10 min: fine
-        _cluster(name="long", nodes={"idle": 2}, idle_seconds_before_scale_down=3600),
+        _cluster(name="long", nodes={"idle": 2}, idle_seconds=3600),
         _cluster(name="held", nodes={"idle": 3}, min_nodes=1),  # min nodes keep one idle forever
-        _cluster(name="cpu", nodes={"idle": 5}, gpus=0, idle_seconds_before_scale_down=3600),
+        _cluster(name="cpu", nodes={"idle": 5}, gpus=0, idle_seconds=3600),
     ]
     f = check_idle_gpu(rows, [], t)
     assert f.status is CheckStatus.WARNING and f.summary.startswith("3 GPU nodes")
@@ -228,8 +243,10 @@ def test_idle_gpu_counts_nodes_that_can_outlast_t() -> None:
 
 
 def test_quota_levels_and_unlimited_families() -> None:
-    row = {"location": "l", "label": "F", "current": 0, "limit": 0, "percent": None}
-    rows = [dict(row, percent=81.0), dict(row, percent=96.0), dict(row)]
+    def quota(current: int, limit: int) -> RegionalUsage:
+        return RegionalUsage("s", "l", Usage("f", "F", current, limit, "Count", "vmFamily/usages"))
+
+    rows = [quota(81, 100), quota(96, 100), quota(0, 0)]  # 81%, 96%, and a family without a limit of its own
     f = check_quota(rows, [], Thresholds())
     assert f.status is CheckStatus.CRITICAL and len(f.details) == 2
     assert check_quota(rows[:1], [], Thresholds()).status is CheckStatus.WARNING

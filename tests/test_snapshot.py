@@ -34,6 +34,7 @@ from console.snapshot import (
     iso_utc,
     redact,
     schema_path,
+    schema_text,
     to_csv,
 )
 from services.errors import ErrorKind
@@ -391,3 +392,11 @@ def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
 def test_print_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["snapshot", "--print-schema"]) == 0
     assert json.loads(capsys.readouterr().out)["$id"] == SCHEMA_ID
+
+
+def test_the_published_schema_is_the_one_generated_from_the_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    # regenerate with: python -m console.snapshot_schema > console/schemas/snapshot.schema.json
+    published = Path(schema_path()).read_text(encoding="utf-8")
+    assert published == schema_text(), "the published schema differs from the kinds' columns: regenerate it"
+    assert main(["snapshot", "--print-schema"]) == 0
+    assert capsys.readouterr().out == published

@@ -16,6 +16,7 @@ import pytest
 
 from console.app import AzmlApp
 from console.demo import DemoBackend
+from services.kinds import kinds
 from tests.test_app import wait_for
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots"
@@ -32,15 +33,15 @@ def _loaded(app: AzmlApp) -> Callable[[], bool]:
     return check
 
 
-# (snapshot name, keys after the workspace is chosen, wait for data)
+# (snapshot name, keys after the workspace is chosen, wait for data): the home screen, the screen of every
+# resource kind's command (from the registry), and help
 SCREENS: list[tuple[str, list[str], bool]] = [
     ("workspaces", [], True),
-    ("compute", [":compute", "enter"], True),
-    ("sizes", [":sizes", "enter"], True),
-    ("datastores", [":datastores", "enter"], True),
-    ("jobs", [":jobs", "enter"], True),
-    ("deployments", [":deployments", "enter"], True),
-    ("metrics", [":metrics", "enter"], True),
+    *(
+        (k.command_name, [f":{k.command_name}", "enter"], True)
+        for k in kinds()
+        if k.command_name and k.command_name != "workspaces"
+    ),
     ("help", ["question_mark"], False),
 ]
 

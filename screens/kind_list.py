@@ -1,0 +1,106 @@
+"""The generic list screen: any resource kind rendered from its declaration (services/kinds).
+
+Columns come from the kind's columns that carry a screen priority (0 always shows; higher numbers give way
+first on a narrow terminal, Describe still shows them), rows from the kind's loader, Describe from its
+columns and describe fields, and the keys its actions declare are hidden and refused by the declared rules.
+A kind with a custom screen subclasses this one (or ResourceScreen) and adds its own keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from screens.base import ResourceScreen
+from screens.widgets.table import Cell, Column
+from services.kind import Kind, Target, text_of
+
+if TYPE_CHECKING:
+    from services.models import Workspace
+    from services.session import Session
+
+
+def table_columns(kind: Kind) -> tuple[Column, ...]:
+    """The kind's screen columns as table columns: the first takes the width left over."""
+    out: list[Column] = []
+    for i, c in enumerate(kind.screen_columns):
+        types = c.json.get("type")
+        numeric = c.numeric or types in ("integer", "number")
+        if i == 0:
+            out.append(Column(c.id, c.title, flex=True, min_width=12))
+        else:
+            out.append(Column(c.id, c.title, max_width=c.width or 24, numeric=numeric, drop=c.priority or 0))
+    return tuple(out)
+
+
+def cell(value: Any) -> Cell:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text_of(value)
+    return value
+
+
+class KindScreen(ResourceScreen[Any]):
+    """One kind's list. Build the screen of a kind with ``kind_screen(kind, argument)``."""
+
+    KIND: ClassVar[Kind | None] = None
+    STATE_COLUMN = "provisioning_state"
+
+    @property
+    def kind(self) -> Kind:
+        assert self.KIND is not None, "a KindScreen is made for a kind (kind_screen_class)"
+        return self.KIND
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind.name
+
+    def target(self, workspace: Workspace | None) -> Target:
+        scope = self.kind.scope
+        if workspace is None or scope == "estate":
+            return Target()
+        if scope == "subscription":
+            return Target(None, workspace.subscription_id)
+        if scope == "region":
+            return Target(None, workspace.subscription_id, workspace.location)
+        return Target(workspace)
+
+    def fetch(self, session: Session, workspace: Workspace | None) -> Mapping[str, Any]:
+        k = self.kind
+        return {k.model_id(m).lower(): m for m in k.list(session, self.target(workspace))}
+
+    def cells(self, model: Any) -> Sequence[Cell]:
+        return tuple(cell(c.value(model)) for c in self.kind.screen_columns)
+
+    def describe_fields(self, model: Any) -> list[tuple[str, str]]:
+        return self.kind.describe_fields(model)
+
+    def model_id(self, model: Any) -> str:
+        return self.kind.model_id(model)
+
+    def model_name(self, model: Any) -> str:
+        return self.kind.model_name(model)
+
+    def unavailable(self, action: str, model: Any) -> str:
+        return self.kind.unavailable(action, model)
+
+
+_CLASSES: dict[str, type[KindScreen]] = {}
+
+
+def kind_screen_class(kind: Kind) -> type[KindScreen]:
+    """The list screen class of a kind (one per kind, so the app can find it in its history)."""
+    if kind.name in _CLASSES:
+        return _CLASSES[kind.name]
+    attrs = {
+        "KIND": kind,
+        "TITLE": kind.title,
+        "COLUMNS": table_columns(kind),
+        "WORKSPACE_SCOPED": kind.scope != "estate",
+    }
+    cls = type(f"{kind.name.title().replace('_', '')}KindScreen", (KindScreen,), attrs)
+    _CLASSES[kind.name] = cls
+    return cls
+
+
+def kind_screen(kind: Kind, argument: str = "") -> KindScreen:
+    return kind_screen_class(kind)(argument)
