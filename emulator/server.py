@@ -30,7 +30,7 @@ from .lro import register as register_lro
 log = logging.getLogger("emulator")
 
 # Area modules, in the order their resources are generated (later areas read earlier ones).
-AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints", "monitor"]
+AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints", "monitor", "spec_shapes"]
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
 _ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/")
