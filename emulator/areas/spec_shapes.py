@@ -1,8 +1,9 @@
 """Blocks of the REST shapes that the other areas' generators leave out, added once the estate is built.
 
 Following the Microsoft.MachineLearningServices stable 2025-12-01 examples: a network-isolated workspace's
-managed network, encryption and private endpoint connections; the service-provisioned resource group; custom
-applications on compute instances; identity and sku of endpoints and deployments.
+managed network, encryption and private endpoint connections; the service-provisioned resource group; the
+identities of its computes; custom applications on compute instances; identity and sku of endpoints and
+deployments.
 
 Values derive from each resource's id and the seed, never from the estate's shared generator, so adding a block
 shifts no other generated value.
@@ -114,6 +115,18 @@ def _workspace(estate: Estate, ws: dict[str, Any]) -> None:
         }
 
 
+def _compute_identity(estate: Estate, ws: dict[str, Any], compute: dict[str, Any]) -> None:
+    """In an isolated workspace computes reach data as themselves (no keys): a system-assigned identity each."""
+    if ws["properties"].get("publicNetworkAccess") != "Disabled" or compute.get("identity"):
+        return
+    if compute["properties"].get("computeType") in ("AmlCompute", "ComputeInstance"):
+        compute["identity"] = {
+            "type": "SystemAssigned",
+            "principalId": _uuid(estate, compute["id"], "principal"),
+            "tenantId": estate.tenant_id,
+        }
+
+
 def _compute_instance(estate: Estate, ws: dict[str, Any], compute: dict[str, Any]) -> None:
     """Data scientists outside production add RStudio to their instances as a custom application."""
     if ws["properties"].get("publicNetworkAccess") == "Disabled":
@@ -169,10 +182,12 @@ def populate(estate: Estate) -> None:
     for ws in workspaces.values():
         _workspace(estate, ws)
     for compute in list(estate.of_type(COMPUTE)):
+        owner = workspaces.get(compute["id"].rsplit("/computes/", 1)[0].lower())
+        if owner is None:
+            continue
+        _compute_identity(estate, owner, compute)
         if compute["properties"].get("computeType") == "ComputeInstance":
-            owner = workspaces.get(compute["id"].rsplit("/computes/", 1)[0].lower())
-            if owner is not None:
-                _compute_instance(estate, owner, compute)
+            _compute_instance(estate, owner, compute)
     for kind in (ONLINE_ENDPOINT, BATCH_ENDPOINT):
         for endpoint in list(estate.of_type(kind)):
             _endpoint(estate, endpoint)

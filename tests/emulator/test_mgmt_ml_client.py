@@ -94,6 +94,7 @@ def test_compute_list_and_get_and_nodes(ml: Any, ws: dict[str, Any]) -> None:
     assert props.vm_size and props.scale_settings.max_node_count >= props.scale_settings.min_node_count
     assert props.allocation_state in ("Steady", "Resizing")
     assert props.node_state_counts is not None
+    assert got.identity.type == "SystemAssigned" and got.identity.principal_id  # an isolated workspace's compute
     busy = next(
         c.name
         for c in computes.values()
