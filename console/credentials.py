@@ -140,15 +140,25 @@ def build_credential(
         return identity.EnvironmentCredential(authority=authority)  # type: ignore[return-value]
     cache = _cache_options()
     extra: dict[str, Any] = {"cache_persistence_options": cache} if cache is not None else {}
+    if not cloud.builtin:
+        # a custom cloud's authority (e.g. `azml emulator serve`): trust its CA, and never ask the public
+        # login host whether that authority is known
+        extra["disable_instance_discovery"] = True
+        if cloud.ca_bundle:
+            extra["connection_verify"] = cloud.ca_bundle
     if auth == "service-principal":
-        if secrets is None:
+        if secrets is None and profile.secret_refs():  # a certificate without a password needs no store
             raise AuthSetupError("a service principal needs the secret store")
-        if profile.client_secret_ref:
+        if profile.client_secret_ref and secrets is not None:
             secret = secrets.get_secret(profile.client_secret_ref)
             return identity.ClientSecretCredential(  # type: ignore[return-value]
                 profile.tenant, profile.client_id, secret, authority=authority, **extra
             )
-        password = secrets.get_secret(profile.certificate_password_ref) if profile.certificate_password_ref else None
+        password = (
+            secrets.get_secret(profile.certificate_password_ref)
+            if profile.certificate_password_ref and secrets is not None
+            else None
+        )
         if not Path(profile.certificate).expanduser().is_file():
             raise AuthSetupError(f"the certificate file {profile.certificate} does not exist")
         return identity.CertificateCredential(  # type: ignore[return-value]

@@ -33,7 +33,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "serve",
         help="serve the emulator until interrupted",
         description="Serve the emulator on 127.0.0.1 and print one JSON line "
-        '{"endpoint", "ca_file", "tenant_id", "subscription_ids"} on stdout.',
+        '{"endpoint", "ca_file", "tenant_id", "subscription_ids", "authority", "service_principals"} on stdout.',
         epilog=_faults_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .http import ApiError, Response
+from .providers import authorization_failed
 
 FAULTS_HELP = """\
 FAULTS is one or more entries separated by ';':
@@ -117,6 +118,7 @@ class Faults:
         self._lock = threading.Lock()
         self.injected = 0
         self.log: list[tuple[str, str, str]] = []  # (kind, method, path) of the last injected faults, for tests
+        self.authority = "https://127.0.0.1"  # the emulator's sign-in authority, named by 401 challenges
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
@@ -127,7 +129,8 @@ class Faults:
         with self._lock:
             self.rules.clear()
 
-    def decide(self, method: str, path: str) -> Decision:
+    def decide(self, method: str, path: str, caller: tuple[str, str] = ("", "")) -> Decision:
+        """The faults for one request; ``caller`` (client name, object id) is what a 403 names."""
         decision = Decision()
         with self._lock:
             for index, rule in enumerate(self.rules):
@@ -165,7 +168,7 @@ class Faults:
                 elif kind == "lro-fail":
                     decision.lro_fail = True
                 else:
-                    decision.response = _error(status, rule)
+                    decision.response = _error(status, rule, self.authority, method, path, caller)
                 return decision
         return decision
 
@@ -178,7 +181,17 @@ class Faults:
         return random.Random(f"faults:{self.seed}:{index}:{method}:{path.lower()}:{count}")
 
 
-def _error(status: int, rule: FaultRule) -> Response:
+def _error(
+    status: int,
+    rule: FaultRule,
+    authority: str,
+    method: str = "GET",
+    path: str = "/",
+    caller: tuple[str, str] = ("", ""),
+) -> Response:
+    if status == 403 and not (rule.code or rule.message):
+        # ARM's words: who was refused which action over which scope
+        return authorization_failed(method, path, client_id=caller[0], object_id=caller[1]).to_response()
     code, message = _MESSAGES.get(status, ("InternalServerError", "Injected failure."))
     headers: dict[str, str] = {}
     if rule.retry_after is not None or status == 429:
@@ -186,7 +199,7 @@ def _error(status: int, rule: FaultRule) -> Response:
     if status == 401:
         # ARM's challenge for an expired token: a client may fetch a new token and send the request again
         headers["WWW-Authenticate"] = (
-            'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", '
+            f'Bearer authorization_uri="{authority}", error="invalid_token", '
             'error_description="The access token is expired."'
         )
     return ApiError(status, rule.code or code, rule.message or message, headers=headers).to_response()

@@ -17,6 +17,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .areas.identity import describe_principals, is_anonymous
 from .certs import CertFiles, make_cert_files
 from .clock import SimClock
 from .config import EmulatorConfig
@@ -24,13 +25,27 @@ from .credential import EmulatorCredential, decode_token
 from .estate import Estate
 from .faults import LRO_FAILURE, Decision, Drop, Faults
 from .http import ApiError, Request, Response, Router
+from .identity import Directory, ServicePrincipal
 from .lro import Operations
 from .lro import register as register_lro
+from .scope import check as check_scope
 
 log = logging.getLogger("emulator")
 
 # Area modules, in the order their resources are generated (later areas read earlier ones).
-AREAS = ["arm", "graph", "workspaces", "compute", "datastores", "jobs", "endpoints", "monitor", "spec_shapes"]
+AREAS = [
+    "arm",
+    "graph",
+    "workspaces",
+    "compute",
+    "datastores",
+    "jobs",
+    "endpoints",
+    "monitor",
+    "identity",
+    "providers",
+    "spec_shapes",
+]
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).
 _ANONYMOUS_PREFIXES = ("/discovery/", "/score/", "/emulator/", "/logs/")
@@ -59,6 +74,7 @@ class Emulator:
             if populate:
                 populate(self.estate)
             module.register(self.router, self)
+        self.directory: Directory  # the demo tenant's sign-in (set by the identity area)
         self.certs: CertFiles | None = None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -83,11 +99,22 @@ class Emulator:
     def subscription_ids(self) -> list[str]:
         return [s["subscriptionId"] for s in self.estate.subscriptions]
 
+    @property
+    def authority(self) -> str:
+        """The emulator's own sign-in authority (its token endpoint is {authority}/oauth2/v2.0/token)."""
+        return f"{self.endpoint}/{self.tenant_id}"
+
+    @property
+    def service_principals(self) -> list[ServicePrincipal]:
+        """The demo tenant's service principals: two with a secret, one with a certificate, one with no access."""
+        return self.directory.materialize()
+
     def credential(self, **kwargs: Any) -> EmulatorCredential:
         return EmulatorCredential(self.tenant_id, **kwargs)
 
     def start(self) -> Emulator:
         self.certs = make_cert_files()
+        self.directory.write_certificates(self.certs.directory)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.certs.cert_file, self.certs.key_file)
         handler = _make_handler(self)
@@ -95,6 +122,7 @@ class Emulator:
         httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
         self._httpd = httpd
         self.port = httpd.server_address[1]
+        self.faults.authority = self.authority
         self._thread = threading.Thread(target=httpd.serve_forever, name="azml-emulator", daemon=True)
         self._thread.start()
         return self
@@ -123,6 +151,8 @@ class Emulator:
             "ca_file": self.ca_file,
             "tenant_id": self.tenant_id,
             "subscription_ids": self.subscription_ids,
+            "authority": self.authority,
+            "service_principals": describe_principals(self.service_principals),
         }
 
     # -- dispatch -------------------------------------------------------------------------------
@@ -130,7 +160,7 @@ class Emulator:
     def handle(self, req: Request) -> Response:
         if self.config.latency_ms:
             self._stopping.wait(self.config.latency_ms / 1000.0)
-        fault = self.faults.decide(req.method, req.path)
+        fault = self.faults.decide(req.method, req.path, _caller(req)) if self.faults.rules else Decision()
         if fault.delay_s:
             self._stopping.wait(fault.delay_s)
         if fault.drop:
@@ -187,10 +217,11 @@ class Emulator:
 
     def _handle(self, req: Request, fault: Decision) -> Response:
         try:
-            if not req.path.startswith(_ANONYMOUS_PREFIXES):
+            if not req.path.startswith(_ANONYMOUS_PREFIXES) and not is_anonymous(req.path):
                 req.caller = _authenticate(req, self.tenant_id)
             self.ops.settle()
             self.estate.tick()
+            check_scope(req, self.estate, self.directory)
             found = self.router.match(req.method, req.path)
             if found is None:
                 raise ApiError(
@@ -211,6 +242,16 @@ class Emulator:
             return ApiError(500, "InternalServerError", f"The emulator failed: {type(e).__name__}: {e}").to_response()
 
 
+def _caller(req: Request) -> tuple[str, str]:
+    """(client name, object id) from the bearer token, unverified: what an AuthorizationFailed message names."""
+    auth = req.headers.get("authorization", "")
+    try:
+        claims = decode_token(auth[7:].strip()) if auth.lower().startswith("bearer ") else {}
+    except ValueError:
+        return "", ""
+    return str(claims.get("upn") or claims.get("appid") or ""), str(claims.get("oid") or "")
+
+
 def _authenticate(req: Request, tenant_id: str) -> dict[str, Any]:
     auth = req.headers.get("authorization", "")
     if not auth.lower().startswith("bearer "):
@@ -218,7 +259,10 @@ def _authenticate(req: Request, tenant_id: str) -> dict[str, Any]:
             401,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.",
-            headers={"WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/"'},
+            headers={
+                "WWW-Authenticate": f'Bearer authorization_uri="{req.base_url}/{tenant_id}", error="invalid_token", '
+                "error_description=\"The authentication failed because of missing 'Authorization' header.\""
+            },
         )
     try:
         claims = decode_token(auth[7:].strip())
@@ -264,7 +308,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
 
         def _serve(self) -> None:
-            parsed = urllib.parse.urlsplit(self.path)
+            # "//metadata/endpoints": a base URL ending in "/" joined with a path (az cloud register does it)
+            parsed = urllib.parse.urlsplit("/" + self.path.lstrip("/"))
             query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""

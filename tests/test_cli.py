@@ -56,7 +56,14 @@ def test_emulator_serve_prints_one_json_line_and_serves_real_sdk_clients() -> No
         assert proc.stdout is not None
         line = proc.stdout.readline()
         info = json.loads(line)
-        assert sorted(info) == ["ca_file", "endpoint", "subscription_ids", "tenant_id"]
+        assert sorted(info) == [
+            "authority",
+            "ca_file",
+            "endpoint",
+            "service_principals",
+            "subscription_ids",
+            "tenant_id",
+        ]
         assert info["endpoint"].startswith("https://127.0.0.1:")
         assert len(info["subscription_ids"]) == 2
         from emulator.credential import EmulatorCredential

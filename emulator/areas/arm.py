@@ -2,7 +2,8 @@
 
 Shapes follow Microsoft.Resources/subscriptions/stable/2022-12-01 (Subscriptions_List/Get,
 Subscriptions_ListLocations, Tenants_List) and Microsoft.Resources/resources/stable/2025-04-01
-(ResourceGroups_List/Get/CheckExistence, Resources_List/ListByResourceGroup). Any api-version is accepted.
+(ResourceGroups_List/Get/CheckExistence, Resources_List/ListByResourceGroup). api-versions are checked
+per resource type before a request gets here (emulator.scope, emulator.providers).
 
 ``resources.list*`` return top-level resources only (child resources such as computes or online endpoints
 live under their workspace and are not listed by ARM), with ``$filter`` in ARM's OData subset:
@@ -304,6 +305,8 @@ def register(router: Any, emu: Any) -> None:
         return page(req, [tenant])
 
     def list_subscriptions(req: Request) -> Response:
+        if emu.directory.without_access(req.caller):
+            return page(req, [])  # a principal with no role assignment sees no subscription
         with estate.lock:
             items = copy.deepcopy(estate.subscriptions)
         return page(req, sorted(items, key=lambda s: s["displayName"].lower()))

@@ -1,7 +1,7 @@
 """Azure ML workspaces (ARM) and the workspace discovery document.
 
 Shapes follow Microsoft.MachineLearningServices/stable/2025-12-01 Workspaces_Get/List examples; the
-SDK sends an older preview api-version, which the emulator accepts like any other.
+SDK sends an older preview api-version, which is among those emulator.providers lists for workspaces.
 """
 
 from __future__ import annotations

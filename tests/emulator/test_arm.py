@@ -83,11 +83,13 @@ def test_tenants_list(emulator: Emulator, subs: Any) -> None:
     assert tenants[0].default_domain in tenants[0].domains
 
 
-def test_any_api_version_is_accepted(emulator: Emulator, subs: Any) -> None:
-    for version in ("2016-06-01", "2022-12-01", "2099-01-01-preview"):
+def test_supported_api_versions_are_accepted_and_others_refused(emulator: Emulator, subs: Any) -> None:
+    for version in ("2016-06-01", "2022-12-01"):
         resp = subs.send_request(HttpRequest("GET", f"/subscriptions?api-version={version}"))
         assert resp.status_code == 200
         assert {s["subscriptionId"] for s in resp.json()["value"]} == set(emulator.subscription_ids)
+    resp = subs.send_request(HttpRequest("GET", "/subscriptions?api-version=2099-01-01-preview"))
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "InvalidApiVersionParameter"
 
 
 # -- resource groups -------------------------------------------------------------------------------
