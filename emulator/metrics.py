@@ -113,7 +113,8 @@ def parse_interval(text: str) -> float:
     return seconds
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """Seconds as an ISO 8601 duration (PT1M, P1D...)."""
     s = int(seconds)
     days, rest = divmod(s, 86400)
     hours, rest = divmod(rest, 3600)
@@ -304,7 +305,7 @@ def _deployment_samples(w: Window, res: dict[str, Any], metric: MetricDef) -> Sa
     return {"": per_bucket}
 
 
-def _aggregate(values: list[float], aggregations: list[str]) -> dict[str, float]:
+def aggregate(values: list[float], aggregations: list[str]) -> dict[str, float]:
     if not values:
         return {"count": 0.0} if "count" in aggregations else {}
     out: dict[str, float] = {}
@@ -349,15 +350,19 @@ def query(
     aggregations: list[str],
     filters: dict[str, str],
     volume: int,
+    *,
+    align: bool = True,
 ) -> dict[str, Any]:
-    """One resource's entry of a getBatch answer."""
+    """One resource's entry of a getBatch answer. Buckets start at multiples of the interval (as Azure
+    Monitor aligns them) unless ``align`` is off: then the first bucket starts at ``start`` (the ARM
+    metrics API's ``interval=FULL``, one point for the whole timespan)."""
     ns = namespace.lower()
     defs = DEFINITIONS.get(ns, {})
     clock0 = estate.clock.start
     now = estate.clock.elapsed()
     s0 = (start - clock0).total_seconds()
     s1 = (end - clock0).total_seconds()
-    first = math.floor(s0 / interval_s) * interval_s
+    first = math.floor(s0 / interval_s) * interval_s if align else s0
     starts: list[float] = []
     t = first
     while t < s1 and len(starts) <= MAX_POINTS:
@@ -396,7 +401,7 @@ def query(
             data = []
             for i, t in enumerate(starts):
                 point: dict[str, Any] = {"timeStamp": iso(clock0 + dt.timedelta(seconds=t))}
-                point.update(_aggregate(per_bucket[i] if i < len(per_bucket) else [], aggs))
+                point.update(aggregate(per_bucket[i] if i < len(per_bucket) else [], aggs))
                 data.append(point)
             timeseries.append(
                 {
@@ -420,7 +425,7 @@ def query(
     return {
         "starttime": iso(start),
         "endtime": iso(end),
-        "interval": _duration(interval_s),
+        "interval": duration(interval_s),
         "namespace": namespace,
         "resourceregion": resource.get("location", ""),
         "resourceid": resource["id"],

@@ -42,6 +42,8 @@ AREAS = [
     "jobs",
     "endpoints",
     "monitor",
+    "dependencies",
+    "insights",
     "identity",
     "providers",
     "spec_shapes",

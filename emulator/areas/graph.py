@@ -3,12 +3,15 @@
 Shapes follow Microsoft.ResourceGraph/stable/2021-03-01 (Resources_* examples): the request
 ``{subscriptions, managementGroups, query, options{$top, $skip, $skipToken, resultFormat}, facets}`` answers
 ``{totalRecords, count, resultTruncated, $skipToken?, data, facets}``; ``data`` is an array of objects
-(``objectArray``) or ``{columns: [{name, type}], rows}`` (``table``, the API's default).
+(``objectArray``) or ``{columns: [{name, type}], rows}`` (``table``).
 
 The tables are views of the estate: ``Resources`` (every resource except datastores, which ARG does not
 index) and ``ResourceContainers`` (subscriptions and resource groups), with ARG's row shape: lower-cased
 ``type`` and ``resourceGroup``, empty strings for absent string columns, null for absent dynamic ones.
-The query language is the subset in :mod:`emulator.kql_graph`.
+Queries run on the emulator's one KQL engine (the one Log Analytics uses), through Resource Graph's dialect
+rules in :mod:`emulator.kql.resource_graph`: the tables are materialized per query with dynamic
+``sku``/``plan``/``properties``/``tags``/``identity``/``zones``/``extendedLocation`` columns.
+The default result format follows the api-version: ``objectArray`` from 2021-03-01 on, ``table`` before.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import hashlib
 import json
 from typing import Any
 
-from .. import kql_graph as kql
 from ..estate import Estate
 from ..http import ApiError, Request, Response
+from ..kql import Table
+from ..kql import resource_graph as kql
 
 DEFAULT_TOP = 100
 MAX_TOP = 1000
@@ -158,12 +162,22 @@ def container_rows(estate: Estate, subscriptions: set[str]) -> list[dict[str, An
     return rows
 
 
-def tables(estate: Estate, subscriptions: set[str]) -> dict[str, Any]:
-    types = dict(COLUMNS)
-    names = [n for n, _ in COLUMNS]
+def _table(name: str, rows: list[dict[str, Any]]) -> Table:
+    """Rows as a columnar engine table; the object columns are dynamic (JSON)."""
+    columns = [(n, "dynamic" if t == "object" else "string") for n, t in COLUMNS]
+    data: dict[str, list[Any]] = {}
+    for n, t in columns:
+        if t == "dynamic":
+            data[n] = [None if r[n] is None else json.dumps(r[n], separators=(",", ":")) for r in rows]
+        else:
+            data[n] = [r[n] for r in rows]
+    return Table(name, columns, data)
+
+
+def tables(estate: Estate, subscriptions: set[str]) -> dict[str, Table]:
     return {
-        "Resources": lambda: kql.Table(list(names), resource_rows(estate, subscriptions), dict(types)),
-        "ResourceContainers": lambda: kql.Table(list(names), container_rows(estate, subscriptions), dict(types)),
+        "Resources": _table("Resources", resource_rows(estate, subscriptions)),
+        "ResourceContainers": _table("ResourceContainers", container_rows(estate, subscriptions)),
     }
 
 
@@ -181,16 +195,16 @@ def query_error(req: Request, estate: Estate, detail: dict[str, Any]) -> ApiErro
     )
 
 
-def error_detail(e: kql.KqlError) -> dict[str, Any]:
-    if isinstance(e, kql.KqlSyntaxError):
+def error_detail(e: kql.GraphQueryError) -> dict[str, Any]:
+    if e.kind == "parser":
         return {
             "code": "ParserFailure",
             "message": "ParserFailure",
             "line": e.line,
-            "characterPositionInLine": e.column,
+            "characterPositionInLine": e.pos,
             "token": e.token,
         }
-    if isinstance(e, kql.KqlUnsupportedError):
+    if e.kind == "unsupported":
         return {
             "code": "InvalidQueryLanguage",
             "message": "InvalidQueryLanguage",
@@ -198,7 +212,7 @@ def error_detail(e: kql.KqlError) -> dict[str, Any]:
             "characterPositionInLine": -1,
             "token": e.token,
         }
-    return {"code": "Default", "message": str(e)}
+    return {"code": "Default", "message": e.message}
 
 
 # -- paging ---------------------------------------------------------------------------------------
@@ -243,48 +257,51 @@ def _int_option(options: dict[str, Any], name: str) -> int | None:
 # -- facets ---------------------------------------------------------------------------------------
 
 
-def facet(result: kql.Table, request: dict[str, Any]) -> dict[str, Any]:
-    expression = str(request.get("expression") or "")
+def facet(
+    query: str, result: kql.GraphResult, request: dict[str, Any], tabs: dict[str, Table], now: Any
+) -> dict[str, Any]:
+    """One facet: the query's result counted by a column, run on the same engine."""
+    expression = str(request.get("expression") or "").strip()
     options = request.get("options") or {}
+    names = {n for n, _ in result.columns}
+    if expression not in names:
+        return {
+            "expression": expression,
+            "resultType": "FacetError",
+            "errors": [
+                {"code": "NoValidColumns", "message": "No valid columns in facet expression."},
+                {"code": "InvalidColumnNames", "message": f"Invalid column names: [{expression}]."},
+            ],
+        }
+    order = "asc" if str(options.get("sortOrder") or "desc").lower() == "asc" else "desc"
+    sort_by = str(options.get("sortBy") or "['count']")
+    text = f"{query}\n| " + (f"where {options['filter']}\n| " if options.get("filter") else "")
+    text += f"summarize ['count'] = count() by {expression}\n| order by {sort_by} {order}"
     try:
-        expr = kql.parse_expression(expression)
-        missing = sorted(expr.columns() - set(result.columns))
-        if missing:
-            return {
-                "expression": expression,
-                "resultType": "FacetError",
-                "errors": [
-                    {"code": "NoValidColumns", "message": "No valid columns in facet expression."},
-                    {"code": "InvalidColumnNames", "message": f"Invalid column names: [{', '.join(missing)}]."},
-                ],
-            }
-        table = result
-        if options.get("filter"):
-            table = kql.Where(kql.parse_expression(str(options["filter"]))).apply(table)
-        table = kql.Summarize(
-            [kql.Assignment("count", kql.Aggregate("count", []))], [kql.Assignment(None, expr)]
-        ).apply(table)
-        order = str(options.get("sortOrder") or "desc").lower()
-        sort_by = kql.parse_expression(str(options["sortBy"])) if options.get("sortBy") else kql.Column("count")
-        table = kql.Sort([kql.SortKey(sort_by, descending=order != "asc")]).apply(table)
+        counted = kql.run(text, tabs, now=now)
         top = int(options.get("$top") or 10)
-    except (kql.KqlError, ValueError) as e:
+    except (kql.GraphQueryError, ValueError) as e:
         return {
             "expression": expression,
             "resultType": "FacetError",
             "errors": [{"code": "InvalidFacet", "message": str(e)}],
         }
-    data = table.rows[: max(1, min(top, MAX_TOP))]
+    data = counted.rows[: max(1, min(top, MAX_TOP))]
     return {
         "expression": expression,
         "resultType": "FacetResult",
-        "totalRecords": len(table.rows),
+        "totalRecords": len(counted.rows),
         "count": len(data),
         "data": data,
     }
 
 
 # -- the route ------------------------------------------------------------------------------------
+
+
+def default_format(api_version: str | None) -> str:
+    """The result format when the request names none: objectArray from api-version 2021-03-01 on."""
+    return "objectArray" if (api_version or "9999")[:10] >= "2021-03-01" else "table"
 
 
 def register(router: Any, emu: Any) -> None:
@@ -308,7 +325,7 @@ def register(router: Any, emu: Any) -> None:
         options = body.get("options") or {}
         if not isinstance(options, dict):
             raise ApiError(400, "BadRequest", "'options' must be an object.")
-        result_format = str(options.get("resultFormat") or "table")
+        result_format = str(options.get("resultFormat") or default_format(req.q("api-version")))
         if result_format.lower() not in ("table", "objectarray"):
             raise ApiError(400, "BadRequest", f"The result format '{result_format}' is not supported.")
         top = _int_option(options, "$top")
@@ -331,16 +348,19 @@ def register(router: Any, emu: Any) -> None:
         if top is not None:
             size = top
 
+        tabs = tables(estate, scope)
+        now = estate.clock.now()
         try:
-            result = kql.run(query, tables(estate, scope))
-        except kql.KqlError as e:
+            result = kql.run(query, tabs, now=now)
+        except kql.GraphQueryError as e:
             raise query_error(req, estate, error_detail(e)) from e
 
         total = len(result.rows)
         page_rows = result.rows[offset : offset + size]
         more = offset + size < total
         # ARG does not page a result shaped by limit/take/top, nor one whose columns are all dynamic/null.
-        pageable = not result.limited and any(result.column_type(c) != "object" for c in result.columns)
+        names = [n for n, _ in result.columns]
+        pageable = not result.limited and any(t != "object" for _, t in result.columns)
         out: dict[str, Any] = {
             "totalRecords": total,
             "count": len(page_rows),
@@ -349,14 +369,14 @@ def register(router: Any, emu: Any) -> None:
         if more and pageable:
             out["$skipToken"] = encode_token(offset + size, size, fingerprint)
         if result_format.lower() == "objectarray":
-            out["data"] = [{c: row.get(c) for c in result.columns} for row in page_rows]
+            out["data"] = [{c: row.get(c) for c in names} for row in page_rows]
         else:
             out["data"] = {
-                "columns": [{"name": c, "type": result.column_type(c)} for c in result.columns],
-                "rows": [[row.get(c) for c in result.columns] for row in page_rows],
+                "columns": [{"name": n, "type": t} for n, t in result.columns],
+                "rows": [[row.get(c) for c in names] for row in page_rows],
             }
         facets = body.get("facets") or []
-        out["facets"] = [facet(result, f) for f in facets if isinstance(f, dict)]
+        out["facets"] = [facet(query, result, f, tabs, now) for f in facets if isinstance(f, dict)]
         return Response(200, out)
 
     router.add("POST", "/providers/Microsoft.ResourceGraph/resources", resources)

@@ -1,6 +1,7 @@
 """KQL over simulated tables, behind a small interface.
 
-The emulator's Log Analytics API hands an engine the tables a query needs (columns with their KQL types
+The emulator's Log Analytics API (and Resource Graph, through :mod:`emulator.kql.resource_graph`, which adds
+ARG's dialect rules) hands an engine the tables a query needs (columns with their KQL types
 and the rows, column by column) and the query's "now"; the engine answers with typed columns and rows
 or raises :class:`KqlQueryError` carrying what Log Analytics reports: syntax or semantic, a code, a
 message and the line and position in the query text. The engine today is duckdb-kql (KQL translated to

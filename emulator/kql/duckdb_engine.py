@@ -1,4 +1,5 @@
-"""The duckdb-kql adapter: tables loaded into a private in-memory DuckDB per query, KQL translated to SQL.
+"""The duckdb-kql adapter: a query's tables loaded into an in-memory DuckDB (a pooled connection, the tables
+dropped after the query), KQL translated to SQL (cached by query, schema and "now").
 
 duckdb-kql 1.1.2 is young (pre-alpha): it is pinned, used only here, and its errors are translated by
 :mod:`emulator.kql.errors`. Known gaps (measured): make-series, percentiles(), bin_at, todecimal — these
@@ -100,16 +101,59 @@ def _value(kql_type: str, value: Any) -> Any:
     return value
 
 
+_POOL: list[Any] = []  # idle connections, shared by every engine instance (opening one costs ~20 ms)
+_POOL_LOCK = threading.Lock()
+_POOL_SIZE = 4
+_SQL: dict[tuple[Any, ...], tuple[str, Any]] = {}  # (query, tables' schemas, now) → (SQL, its parameters)
+_SQL_LIMIT = 512
+
+
 class DuckDbKqlEngine:
     name = "duckdb-kql"
 
-    def __init__(self) -> None:
-        self._local = threading.local()
-
     def _connect(self) -> Any:
+        with _POOL_LOCK:
+            if _POOL:
+                return _POOL.pop()
         import duckdb_kql
 
-        return duckdb_kql.connect()
+        con = duckdb_kql.connect()
+        con.execute("SET TimeZone='UTC'")
+        return con
+
+    def _release(self, con: Any, names: list[str]) -> None:
+        """Drop the query's tables and keep the connection for the next query (or close it)."""
+        try:
+            for name in names:
+                con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        except Exception:
+            con.close()
+            return
+        with _POOL_LOCK:
+            if len(_POOL) < _POOL_SIZE:
+                _POOL.append(con)
+                return
+        con.close()
+
+    def _translate(self, con: Any, query: str, tables: Mapping[str, Table], now: dt.datetime) -> tuple[str, Any]:
+        """KQL → SQL, cached: the ANTLR parse and lowering cost ~40 ms and queries repeat (refreshes)."""
+        from duckdb_kql import to_sql
+        from duckdb_kql.engine import schema
+
+        key = (query, tuple((t.name, tuple(t.columns)) for t in tables.values()), now)
+        found = _SQL.get(key)
+        if found is None:
+            translated = to_sql(query, schema=schema(con), allow_write=False, query_now=now)
+            if translated.unbound:  # declared query parameters without values: what kql() refuses
+                from duckdb_kql.errors import KqlSchemaError
+
+                raise KqlSchemaError(", ".join(translated.unbound), hint="declared query parameter with no value")
+            found = (str(translated), translated.parameters)
+            with _POOL_LOCK:
+                if len(_SQL) >= _SQL_LIMIT:
+                    _SQL.clear()
+                _SQL[key] = found
+        return found
 
     def _load(self, con: Any, table: Table) -> None:
         names = [n for n, _ in table.columns]
@@ -136,19 +180,20 @@ class DuckDbKqlEngine:
         con.execute(f'CREATE TABLE "{table.name}" AS SELECT {", ".join(select)}', params)
 
     def run(self, query: str, tables: Mapping[str, Table], *, now: dt.datetime, max_rows: int = 500_000) -> Result:
-        import duckdb_kql
-
         if not query.strip():
             raise KqlQueryError(
                 "syntax", "SYN0002", "Query could not be parsed at '<EOF>' on line [1,0]", line=1, pos=0
             )
         con = self._connect()
+        loaded: list[str] = []
         try:
             for table in tables.values():
+                loaded.append(table.name)
                 self._load(con, table)
             naive_now = now.astimezone(dt.UTC).replace(tzinfo=None)
             try:
-                rel = duckdb_kql.kql(con, query, query_now=naive_now, allow_write=False)
+                sql, params = self._translate(con, query, tables, naive_now)
+                rel = con.sql(sql, params=params) if params else con.sql(sql)
                 if rel is None:
                     return Result((), [], sum(t.row_count for t in tables.values()))
                 types = tuple(_kql_type(str(t)) for t in rel.types)
@@ -162,4 +207,4 @@ class DuckDbKqlEngine:
             rows = [[_value(types[i], v) for i, v in enumerate(r)] for r in raw[:max_rows]]
             return Result(columns, rows, sum(t.row_count for t in tables.values()), truncated)
         finally:
-            con.close()
+            self._release(con, loaded)

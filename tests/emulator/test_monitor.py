@@ -405,3 +405,11 @@ def test_log_volume_multiplies_raw_rows_but_not_an_aggregated_answer() -> None:
 def test_bad_log_volume_option_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="log_volume"):
         Emulator(EmulatorConfig(options={"log_volume": "lots"}))
+
+
+def test_a_query_using_now_runs_and_repeats_alike(logs_client: Any, prod: str) -> None:
+    """now()/ago() are bound per run: a repeated query (served from the translation cache) answers the same."""
+    text = "AmlComputeClusterEvent | where TimeGenerated > ago(30m) and TimeGenerated <= now() | summarize n = count()"
+    first = [list(r) for r in logs_client.query_workspace(prod, text, timespan=dt.timedelta(hours=1)).tables[0].rows]
+    again = [list(r) for r in logs_client.query_workspace(prod, text, timespan=dt.timedelta(hours=1)).tables[0].rows]
+    assert first == again and first[0][0] > 0
