@@ -187,6 +187,12 @@ CASES = [
     Case("resources/GetTenants.json", "GET", lambda t: "/tenants"),
     Case("resources/GetSubscriptions.json", "GET", lambda t: "/subscriptions"),
     Case("resources/GetSubscription.json", "GET", lambda t: f"/subscriptions/{t.sub}"),
+    Case(
+        "resourcegraph/ResourcesBasicQuery.json",
+        "POST",
+        lambda t: "/providers/Microsoft.ResourceGraph/resources",
+        lambda t, p: {**p["query"], "subscriptions": t.subs},
+    ),
 ]
 
 
