@@ -8,8 +8,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AZURITE := .tools/node_modules/.bin/azurite-blob
+AZ_VENV := .tools/az
+AZ := $(AZ_VENV)/bin/az
+AZ_EXTENSIONS := $(AZ_VENV)/extensions
+AZ_GRAPH := $(AZ_EXTENSIONS)/resource-graph
 
-.PHONY: setup bytecode demo test lint typecheck contracts pytest clean
+.PHONY: setup az bytecode demo test lint typecheck contracts pytest clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "azml-console needs Python >= 3.11 (python3.11 or newer on PATH)"; exit 1; }
@@ -23,6 +27,31 @@ $(STAMP): pyproject.toml
 $(AZURITE):
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: Azurite not installed, its tests will skip"; exit 0; }; \
 	npm install --prefix .tools --no-audit --no-fund azurite@3 || echo "Azurite install failed: its tests will skip"
+
+# azure-cli, a client the product does not use, for the emulator's compatibility tests. It pins older management
+# packages than ours, so it lives in a virtualenv of its own; the resource-graph extension comes from its wheel
+# (`az extension add` would look it up online). Without it the az tests skip on a developer machine; CI (CI=true)
+# treats a missing az as a failure.
+AZ_CLI_VERSION := 2.91.0
+AZ_GRAPH_VERSION := 2.0.0
+
+$(AZ):
+	@test -n "$(PYTHON)" || { echo "azure-cli needs Python >= 3.11"; exit 1; }
+	$(PYTHON) -m venv $(AZ_VENV)
+	$(AZ_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AZ_VENV)/bin/python -m pip install --quiet azure-cli==$(AZ_CLI_VERSION) || { rm -rf $(AZ_VENV); \
+		echo "azure-cli install failed: its tests will skip"; exit 0; }
+
+$(AZ_GRAPH): $(AZ)
+	@test -x $(AZ) || exit 0; \
+	rm -rf $(AZ_VENV)/wheels && mkdir -p $(AZ_VENV)/wheels && \
+	$(AZ_VENV)/bin/python -m pip download --quiet --no-deps resource-graph==$(AZ_GRAPH_VERSION) -d $(AZ_VENV)/wheels && \
+	cfg=$$(mktemp -d) && AZURE_CONFIG_DIR=$$cfg AZURE_EXTENSION_DIR=$(CURDIR)/$(AZ_EXTENSIONS) \
+		$(AZ) extension add --source $(AZ_VENV)/wheels/resource_graph-$(AZ_GRAPH_VERSION)-py2.py3-none-any.whl -y \
+		--only-show-errors; rc=$$?; rm -rf $$cfg; \
+	test $$rc -eq 0 || echo "resource-graph extension install failed: az graph tests will skip"
+
+az: $(AZ_GRAPH)
 
 setup: $(STAMP)
 
@@ -49,7 +78,7 @@ contracts: setup
 # Without them the keyring tests skip on a developer machine; CI (CI=true) treats that as a failure.
 KEYRING_HOME := $(CURDIR)/.tools/keyring
 
-pytest: setup $(AZURITE)
+pytest: setup $(AZURITE) $(AZ_GRAPH)
 	@if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then \
 		rm -rf "$(KEYRING_HOME)" && mkdir -p "$(KEYRING_HOME)" && \
 		dbus-run-session -- sh -c 'printf %s azml-test | XDG_DATA_HOME="$(KEYRING_HOME)" \

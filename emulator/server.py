@@ -46,6 +46,7 @@ AREAS = [
     "insights",
     "identity",
     "providers",
+    "spec_shapes",
 ]
 
 # Paths served without a bearer token (as in Azure: discovery is anonymous; scoring has its own keys).

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.parse
 from dataclasses import replace
 from typing import Any
 
@@ -107,6 +108,10 @@ def parse_dimension_filter(text: str | None) -> dict[str, tuple[str, list[str]]]
 def _timespan(text: str | None, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     if not text:
         return now - dt.timedelta(hours=1), now
+    if "%" in text:
+        # Some clients (az monitor metrics list) percent-encode the timespan before the HTTP layer encodes it
+        # again; Azure Monitor reads it either way, so a second layer is decoded here too.
+        text = urllib.parse.unquote(text)
     try:
         start, end = parse_timespan(text, now)
     except ApiError as e:

@@ -23,7 +23,7 @@ def render(estate: Estate, req: Request, ws: dict[str, Any]) -> dict[str, Any]:
     props["discoveryUrl"] = f"{req.base_url}/discovery/workspaces/{props['workspaceId']}"
     props["mlFlowTrackingUri"] = f"azureml://{body['location']}.api.azureml.ms/mlflow/v1.0{ws['id']}"
     props["notebookInfo"] = None
-    props["privateLinkCount"] = 0
+    props["privateLinkCount"] = len(props.get("privateEndpointConnections") or [])
     props["tenantId"] = estate.tenant_id
     return body
 
