@@ -69,7 +69,7 @@ def parse(text: str) -> Parsed:
     if not words:
         raise CommandError("type a command, e.g. :compute (Tab completes, :help lists keys)")
     name = words[0].lower()
-    command = _by_name().get(name)
+    command = _by_name().get(name) or _unique_prefix(name)
     if command is None:
         close = sorted(n for n in _by_name() if n.startswith(name[:2]))
         hint = f"; did you mean {', '.join(':' + c for c in close[:3])}?" if close else ""
@@ -78,6 +78,13 @@ def parse(text: str) -> Parsed:
     if argument and not command.argument:
         raise CommandError(f":{command.name} takes no argument")
     return Parsed(command, argument)
+
+
+def _unique_prefix(prefix: str) -> Command | None:
+    """The command every name and alias starting with the prefix designates (`:comp` → compute), None when
+    none or several do."""
+    found = {c for n, c in _by_name().items() if n.startswith(prefix)}
+    return found.pop() if len(found) == 1 else None
 
 
 def by_name(name: str) -> Command | None:

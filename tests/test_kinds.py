@@ -17,7 +17,7 @@ import pytest
 
 from console.app import AzmlApp
 from console.cli import main
-from console.commands import all_commands, by_name, parse
+from console.commands import CommandError, all_commands, by_name, parse
 from console.demo import DemoBackend
 from console.snapshot import ALL_AREAS, AREAS, COLUMNS, TABLES, schema
 from services.kind import Kind
@@ -126,3 +126,13 @@ def test_quota_families_match_case_insensitively_for_the_sizes_screen_and_the_sn
     assert set(family_usages(usages)) == {"standardncfamily", "standarddfamily"}
     # the snapshot's quota table: the regional lines, an unused family left out (by the same rule)
     assert [u.name for u in regional_usages(usages)] == ["standardNCFamily", "totalCores"]
+
+
+def test_a_prefix_every_match_of_which_is_one_command_opens_it() -> None:
+    compute = by_name("compute")
+    assert compute is not None
+    assert parse(":comp").command is compute  # compute, computes: one command
+    assert parse(":COMPU").command is compute
+    assert parse(":sto").command is by_name("storage")
+    with pytest.raises(CommandError, match=r"unknown command ':s'"):
+        parse(":s")  # sizes, storage: several commands, none chosen
