@@ -63,10 +63,11 @@ def _base(rid: str, rtype: str, ws: dict[str, Any], estate: Estate) -> dict[str,
     }
 
 
-def storage_account(estate: Estate, ws: dict[str, Any], rid: str) -> dict[str, Any]:
+def storage_account(estate: Estate, ws: dict[str, Any], rid: str, hns: bool | None = None) -> dict[str, Any]:
     name = _name(rid)
     created = (ws.get("systemData") or {}).get("createdAt") or estate.now_iso()
-    hns = bool(ws["properties"].get("storageHnsEnabled"))
+    if hns is None:
+        hns = bool(ws["properties"].get("storageHnsEnabled"))
     body = _base(rid, STORAGE, ws, estate)
     production = ws["tags"].get("purpose") == "production"
     body.update(
@@ -275,10 +276,29 @@ def populate(estate: Estate) -> None:
             _enrich_log_analytics(estate, la.resource)
             estate.put(la.resource)  # one dict: the monitor area's routes and the estate's listings agree
         estate.put(storage_account(estate, ws, props["storageAccount"]))
+        _datastore_accounts(estate, ws)
         estate.put(key_vault(estate, ws, props["keyVault"]))
         estate.put(container_registry(estate, ws, props["containerRegistry"]))
         la_id = la.resource["id"] if la is not None else ""
         estate.put(app_insights(estate, ws, props["applicationInsights"], la_id))
+
+
+def _datastore_accounts(estate: Estate, ws: dict[str, Any]) -> None:
+    """The storage accounts the workspace's datastores point at exist too, in the workspace's resource group
+    (hierarchical namespace on for an ADLS Gen2 datastore's)."""
+    group = ws["id"].split("/providers/")[0]
+    for ds in estate.children(ws["id"], "datastores"):
+        dprops = ds["properties"]
+        account = dprops.get("accountName")
+        if not account or dprops.get("datastoreType") not in ("AzureBlob", "AzureFile", "AzureDataLakeGen2"):
+            continue
+        rid = f"{group}/providers/{STORAGE}/{account}"
+        if estate.get(rid) is None and not any(r["name"] == account for r in _all_of(estate, STORAGE)):
+            estate.put(storage_account(estate, ws, rid, hns=dprops["datastoreType"] == "AzureDataLakeGen2"))
+
+
+def _all_of(estate: Estate, rtype: str) -> list[dict[str, Any]]:
+    return [r for r in estate.resources.values() if r.get("type") == rtype]
 
 
 def _enrich_log_analytics(estate: Estate, res: dict[str, Any]) -> None:

@@ -32,6 +32,23 @@ API_VERSIONS = {
 LA = "Microsoft.OperationalInsights/workspaces"
 
 
+def _storage_ids(emulator: Emulator, sub: str, rg: str | None = None) -> set[str]:
+    """The storage accounts expected in a subscription (or one of its groups): each workspace's own and the
+    accounts its blob, file and ADLS Gen2 datastores point at, in the workspace's group."""
+    out = set()
+    for w in emulator.estate.workspaces():
+        wsub, wrg, _ = _parts(w["id"])
+        if wsub != sub or (rg is not None and wrg != rg):
+            continue
+        out.add(w["properties"]["storageAccount"])
+        group = w["id"].split("/providers/")[0]
+        for ds in emulator.estate.children(w["id"], "datastores"):
+            account = ds["properties"].get("accountName")
+            if account and account not in {_parts(i)[2] for i in out}:
+                out.add(f"{group}/providers/Microsoft.Storage/storageAccounts/{account}")
+    return out
+
+
 def _parts(rid: str) -> tuple[str, str, str]:
     p = rid.split("/")
     return p[2], p[4], p[-1]
@@ -52,8 +69,12 @@ def test_storage_accounts_through_azure_mgmt_storage(emulator: Emulator) -> None
         account_id = ws["properties"]["storageAccount"]
         client = _storage(emulator, sub)
         listed = list(client.storage_accounts.list_by_resource_group(rg))
-        assert [a.id for a in listed] == [account_id]
-        account = client.storage_accounts.get_properties(rg, listed[0].name)
+        assert {a.id for a in listed} == _storage_ids(emulator, sub, rg) and account_id in {a.id for a in listed}
+        for ds in emulator.estate.children(ws["id"], "datastores"):  # a lake's account has its namespace on
+            if ds["properties"]["datastoreType"] == "AzureDataLakeGen2":
+                lake = client.storage_accounts.get_properties(rg, ds["properties"]["accountName"])
+                assert lake.is_hns_enabled is True and lake.primary_endpoints.dfs
+        account = client.storage_accounts.get_properties(rg, _parts(account_id)[2])
         assert account.kind == "StorageV2" and account.sku.name.startswith("Standard_")
         assert account.is_hns_enabled is False and account.provisioning_state == "Succeeded"
         assert account.primary_endpoints.blob == f"https://{account.name}.blob.core.windows.net/"
@@ -64,9 +85,7 @@ def test_storage_accounts_through_azure_mgmt_storage(emulator: Emulator) -> None
         assert len({k.value for k in keys}) == 2 and all(len(k.value) == 88 for k in keys)
         in_sub = {a.id for a in client.storage_accounts.list()}
         assert account_id in in_sub
-        assert in_sub == {
-            w["properties"]["storageAccount"] for w in emulator.estate.workspaces() if _parts(w["id"])[0] == sub
-        }
+        assert in_sub == _storage_ids(emulator, sub)
     client = _storage(emulator, emulator.subscription_ids[0])
     with pytest.raises(ResourceNotFoundError) as err:
         list(client.storage_accounts.list_by_resource_group("rg-nope"))
@@ -106,7 +125,10 @@ def test_every_dependency_has_its_arm_get_and_lists(emulator: Emulator, cloud: C
             body = rest.get(rid, api)
             assert body["id"] == rid and body["type"] == rtype and body["location"] == ws["location"]
             in_group = rest.get(f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{rtype}", api)["value"]
-            assert [r["id"] for r in in_group] == [rid]
+            if rtype == "Microsoft.Storage/storageAccounts":  # the datastores' accounts are there too
+                assert {r["id"] for r in in_group} == _storage_ids(emulator, sub, rg)
+            else:
+                assert [r["id"] for r in in_group] == [rid]
             in_sub = rest.get(f"/subscriptions/{sub}/providers/{rtype}", api)["value"]
             assert rid in {r["id"] for r in in_sub}
         vault = rest.get(ws["properties"]["keyVault"], "2023-07-01")["properties"]
