@@ -23,7 +23,8 @@ from console.cli import main
 from console.config import Profile, load_config
 from console.credentials import AuthSetupError, build_credential
 from console.keyring_store import EncryptedFileSecrets, WrongPassphrase
-from console.profiles import build_app, cloud_for, open_profile_source
+from console.profiles import cloud_for, open_profile_source
+from console.run import build_app
 from console.source import Source, SourceError
 from services.cloud import BUILTIN_CLOUDS
 from services.secrets import MemorySecrets, SecretNotFound
@@ -352,7 +353,7 @@ def test_device_code_is_shown_in_a_dialog_not_printed(
         cloud = custom_cloud("emu", emulator.endpoint, ca_bundle=emulator.ca_file)
         return Source(Session(cloud=cloud, credential=cred, profile=profile.name), profile.name)
 
-    monkeypatch.setattr("console.profiles.open_profile", fake_open)
+    monkeypatch.setattr("console.run.open_profile", fake_open)
     app, close = build_app(Profile("jumpbox", auth="device-code"))
 
     async def scenario() -> None:
