@@ -18,7 +18,6 @@ a filter keeps a matching child with its parent, and a matching parent with its 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import count
 from typing import ClassVar
@@ -32,7 +31,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .table_cells import Align, Cell, Column, RowsInput, cell_at, plain
+from .table_cells import Align, Cell, Column, RowsInput, cell_at, cell_text
 from .table_filter import FILTER_ERRORS, RowFilter, parse_filter
 from .table_layout import SEPARATOR, fit, fit_cell, measure
 from .table_search import SearchIndex
@@ -42,7 +41,6 @@ __all__ = ["Align", "Cell", "Column", "KeyedTable", "RowsInput"]
 
 # The Linux console and old VTs lack "…", "▲" and "▼" in many fonts: fall back to ASCII there.
 _ASCII_TERMS = ("linux", "vt100", "vt102", "vt220", "dumb")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INDEX_SLICE = 0.008  # seconds of background search indexing per slice
 _INDEX_PAUSE = 0.01
 
@@ -495,18 +493,6 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ rendering
 
-    def _fit_cell(self, text: Text, width: int, justify: Align, middle: bool = False) -> Text:
-        return fit_cell(text, width, justify, self._ellipsis, middle)
-
-    def _cell(self, value: Cell, column: Column) -> Text:
-        if isinstance(value, Text) and column.format is None:
-            text = value.copy()
-            if _CONTROL.search(text.plain):  # one for one, so the spans stay in place
-                text.plain = _CONTROL.sub(" ", text.plain)
-            return text
-        # Never markup: a job called "[bold]x" shows as typed.
-        return Text(_CONTROL.sub(" ", plain(value, column)), style="dim" if value is None else "")
-
     def _glyph(self, key: str | None, view: Sequence[str], index: int) -> int:
         """0: not a child; 1: a child with a sibling after it (├); 2: the last of its siblings shown (└)."""
         parent = self._parents.get(key) if key is not None else None
@@ -531,10 +517,11 @@ class KeyedTable(ScrollView, can_focus=True):
             if n:
                 line.append(SEPARATOR)
             value = cells[i] if i < len(cells) else None
-            text = self._cell(value, column)
+            text = cell_text(value, column)
             if i == 0 and glyph:
                 text = Text.assemble(f"  {self._branch if glyph == 1 else self._branch_last} ", text)
-            line.append_text(self._fit_cell(text, column_width, column.justify, middle=n == 0 or column.flex))
+            middle = n == 0 or column.flex
+            line.append_text(fit_cell(text, column_width, column.justify, self._ellipsis, middle))
         line.truncate(self._layout_width, overflow="crop", pad=True)
         return line
 
@@ -562,9 +549,9 @@ class KeyedTable(ScrollView, can_focus=True):
             label = Text(column.label)
             if column.key == self._sort_column and column_width >= 3:
                 # The direction glyph survives truncation: it is what says how the rows are ordered.
-                label = self._fit_cell(label, min(label.cell_len, column_width - 2), "left")
+                label = fit_cell(label, min(label.cell_len, column_width - 2), "left", self._ellipsis)
                 label.append(f" {self._down if self._sort_reverse else self._up}")
-            line.append_text(self._fit_cell(label, column_width, column.justify))
+            line.append_text(fit_cell(label, column_width, column.justify, self._ellipsis))
         line.truncate(width, overflow="crop", pad=True)
         style = self.get_component_rich_style("keyed-table--header")
         return Strip(line.render(self.app.console), width).apply_style(style)

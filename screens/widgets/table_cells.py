@@ -6,6 +6,7 @@ can be tested without an app.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -16,6 +17,7 @@ Cell = str | int | float | Text | None
 Align = Literal["left", "right"]
 RowsInput = Mapping[str, Sequence[Cell]] | Iterable[tuple[str, Sequence[Cell]]]
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 AUTO_MAX = 48  # widest an auto-sized column grows before truncating
 
 
@@ -66,3 +68,14 @@ def plain(value: Cell, column: Column | None) -> str:
 
 def cell_at(cells: tuple[Cell, ...], index: int) -> Cell:
     return cells[index] if index < len(cells) else None
+
+
+def cell_text(value: Cell, column: Column) -> Text:
+    """The cell as drawn: styled Text kept (control characters blanked), anything else as plain text, never
+    markup (a job called "[bold]x" shows as typed); an empty cell dim."""
+    if isinstance(value, Text) and column.format is None:
+        text = value.copy()
+        if _CONTROL.search(text.plain):  # one for one, so the spans stay in place
+            text.plain = _CONTROL.sub(" ", text.plain)
+        return text
+    return Text(_CONTROL.sub(" ", plain(value, column)), style="dim" if value is None else "")
