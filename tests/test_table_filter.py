@@ -1,5 +1,5 @@
-"""The table's data modules alone, without an app: the `/` filter language, the search index, the sort and the
-column layout (the widget that drives them is tested in tests/screens/test_table.py)."""
+"""The table's data modules alone, without an app: the `/` filter language, the search index, the sort, the
+column layout and the rows' diffs (the widget that drives them is tested in tests/screens/test_table.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.text import Text
 from screens.widgets.table_cells import Cell, Column
 from screens.widgets.table_filter import FILTER_ERRORS, parse_filter
 from screens.widgets.table_layout import fit, fit_cell, measure
+from screens.widgets.table_rows import TableRows
 from screens.widgets.table_search import SearchIndex
 from screens.widgets.table_sort import SortValue, flipped, sort_keys
 
@@ -102,11 +103,33 @@ def test_layout_fits_columns_to_the_width_and_truncates_names_in_the_middle() ->
     assert fit_cell(Text("Completed"), 6, "left", "~").plain == "Compl~"
 
 
+def test_rows_apply_diffs_sort_and_filter() -> None:
+    data = TableRows()
+    data.set_columns(COLUMNS)
+    assert data.set_rows(ROWS) == set(ROWS)
+    assert data.view() == list(ROWS)  # no sort: the order given
+    versions = dict(data.versions)
+    assert data.set_rows(ROWS) is None  # unchanged: nothing to repaint
+    assert data.set_rows({**ROWS, "b": ("cpu-cluster-10", "Running", 0, 8)}) == {"b"}
+    assert data.versions["b"] > versions["b"] and data.versions["a"] == versions["a"]
+    assert data.sort_by("gpus") and data.view() == ["b", "d", "a", "c"]
+    assert not data.sort_by("gpus", reverse=False)  # already so
+    assert data.set_filter("running") and data.view() == ["b", "d", "a"]
+    assert not data.set_filter("running")  # the filter in effect
+    with pytest.raises(FILTER_ERRORS):
+        data.set_filter("re:[")
+    assert data.filter_text == "running"  # an invalid filter changes nothing
+    assert data.update_cell("a", "gpus", 1) and data.view() == ["b", "a", "d"]  # the sort cell moved its row
+    assert not data.update_cell("a", "gpus", 1)
+    with pytest.raises(ValueError, match="flex"):
+        data.set_columns([Column("a", "A", flex=True), Column("b", "B", flex=True)])
+
+
 def test_the_data_modules_import_without_textual() -> None:
     code = (
         "import sys\n"
         "import screens.widgets.table_filter, screens.widgets.table_search\n"
-        "import screens.widgets.table_sort, screens.widgets.table_layout\n"
+        "import screens.widgets.table_sort, screens.widgets.table_layout, screens.widgets.table_rows\n"
         "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if m.startswith('textual'))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

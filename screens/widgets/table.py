@@ -5,10 +5,10 @@ seconds at 100,000 rows. Here rows live in a dict by key, the screen shows a sli
 keys, and each line is rendered on demand and cached by (key, version, column widths, cursor), so an update
 repaints only the lines that changed and an unchanged update paints nothing at all.
 
-The widget's data jobs live in pure-Python modules beside it, each testable without an app: cells and columns
-(table_cells), the `/` filter language (table_filter: `text`, `re:pattern`, `!` inverts; an invalid expression
-leaves the previous result in place and sets `filter_error`), the search index (table_search), the sort
-(table_sort) and the column layout (table_layout).
+The widget's data jobs live in pure-Python modules beside it, each testable without an app: the rows, their
+order and the filter in effect (table_rows), cells and columns (table_cells), the `/` filter language
+(table_filter: `text`, `re:pattern`, `!` inverts; an invalid expression leaves the previous result in place and
+sets `filter_error`), the search index (table_search), the sort (table_sort) and the column layout (table_layout).
 
 Rows can form a two-level tree (`set_parents`): a sort orders the top rows and, under each, its children;
 a filter keeps a matching child with its parent, and a matching parent with its children; the branch glyphs
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import count
 from typing import ClassVar
 
 from rich.text import Text
@@ -31,11 +30,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .table_cells import Align, Cell, Column, RowsInput, cell_at, cell_text
-from .table_filter import FILTER_ERRORS, RowFilter, parse_filter
+from .table_cells import Align, Cell, Column, RowsInput, cell_text
+from .table_filter import FILTER_ERRORS
 from .table_layout import SEPARATOR, fit, fit_cell, measure
-from .table_search import SearchIndex
-from .table_sort import SortValue, flipped, sort_keys
+from .table_rows import TableRows
 
 __all__ = ["Align", "Cell", "Column", "KeyedTable", "RowsInput"]
 
@@ -126,25 +124,13 @@ class KeyedTable(ScrollView, can_focus=True):
             ascii_only = os.environ.get("TERM", "") in _ASCII_TERMS
         self._ellipsis, self._up, self._down = ("~", "^", "v") if ascii_only else ("…", "▲", "▼")
         self._branch, self._branch_last = ("|-", "`-") if ascii_only else ("├", "└")
-        self._parents: dict[str, str] = {}  # child key -> parent key (a two-level tree)
-        self._columns: tuple[Column, ...] = ()
-        self._column_index: dict[str, int] = {}
-        self._rows: dict[str, tuple[Cell, ...]] = {}
-        self._versions: dict[str, int] = {}
-        self._version_counter = count(1)
-        self._order: list[str] = []  # every key, sorted (or in the order last given)
-        self._view: list[str] = []  # the keys shown: `_order` filtered
+        self._data = TableRows()  # rows, versions, the sort's order, the filter, the search index
+        self._view: list[str] = []  # the keys shown: the data's order, filtered
         self._positions: dict[str, int] = {}  # key -> index in `_view`
         self._cursor = 0
         self._cursor_key: str | None = None
         self._column_offset = 0  # columns after the name scrolled past with →
-        self._sort_column: str | None = None
-        self._sort_reverse = False
-        self._sort_keys: dict[str, SortValue | None] = {}
-        self._index = SearchIndex()  # what a filter searches, built in the background between frames
-        self._indexing = False
-        self._filter_text = ""
-        self._filter: RowFilter | None = None
+        self._indexing = False  # search texts are built in the background between frames
         self.filter_error: str | None = None
         self._auto_widths: tuple[int, ...] = ()
         self._natural_widths: tuple[int, ...] = ()  # as measured, before `max_width` (room to grow into)
@@ -159,13 +145,13 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def columns(self) -> tuple[Column, ...]:
-        return self._columns
+        return self._data.columns
 
     @property
     def shown_columns(self) -> tuple[Column, ...]:
         """The columns drawn at the current width (those with `drop` may give way on a narrow terminal)."""
         self._relayout()
-        return tuple(column for _, column, _ in self._shown()) or self._columns
+        return tuple(column for _, column, _ in self._shown()) or self._data.columns
 
     @property
     def cursor_key(self) -> str | None:
@@ -178,7 +164,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self._rows)
+        return len(self._data.rows)
 
     @property
     def visible_count(self) -> int:
@@ -191,34 +177,30 @@ class KeyedTable(ScrollView, can_focus=True):
     @property
     def filter_text(self) -> str:
         """The filter in effect (an invalid one is not applied)."""
-        return self._filter_text
+        return self._data.filter_text
 
     @property
     def sort_column(self) -> str | None:
-        return self._sort_column
+        return self._data.sort_column
 
     @property
     def sort_reverse(self) -> bool:
-        return self._sort_reverse
+        return self._data.sort_reverse
 
     def row(self, key: str) -> tuple[Cell, ...] | None:
         """The row's cells, whole (the table shows them truncated)."""
-        return self._rows.get(key)
+        return self._data.rows.get(key)
 
     def row_dict(self, key: str) -> dict[str, Cell] | None:
-        cells = self._rows.get(key)
+        cells = self._data.rows.get(key)
         if cells is None:
             return None
-        return {c.key: (cells[i] if i < len(cells) else None) for i, c in enumerate(self._columns)}
+        return {c.key: (cells[i] if i < len(cells) else None) for i, c in enumerate(self._data.columns)}
 
     def set_parents(self, parents: Mapping[str, str]) -> None:
         """Make rows children of others (child key -> parent key): see the module docstring."""
-        parents = dict(parents)
-        if parents == self._parents:
-            return
-        self._parents = parents
-        self._order = self._sorted(list(self._rows))
-        self._install(self._filtered(self._order), set(), full=True)
+        if self._data.set_parents(parents):
+            self._install(self._data.view(), set(), full=True)
 
     def rendered(self, key: str) -> str | None:
         """The row's line as drawn (plain text, at the current width), or None when it is not shown."""
@@ -228,15 +210,7 @@ class KeyedTable(ScrollView, can_focus=True):
         return self._row_text_line(key, self._row_glyph(key)).plain
 
     def set_columns(self, columns: Sequence[Column]) -> None:
-        if sum(1 for c in columns if c.flex) > 1:
-            raise ValueError("at most one flex column")
-        self._columns = tuple(columns)
-        self._column_index = {c.key: i for i, c in enumerate(self._columns)}
-        if self._sort_column not in self._column_index:
-            self._sort_column = None
-        self._sort_keys.clear()
-        self._index.columns = self._columns
-        self._index.reset()
+        self._data.set_columns(columns)
         self._index_later()
         self._auto_widths = ()
         self._measure()
@@ -248,113 +222,43 @@ class KeyedTable(ScrollView, can_focus=True):
         """Replace every row with `rows`, applied as a diff: removed rows go, changed rows are redrawn, new rows
         appear; the cursor stays on its key and the scroll offset is kept. Unchanged data repaints nothing.
         Without a sort, rows show in the order given."""
-        items = rows.items() if isinstance(rows, Mapping) else rows
-        old_rows, versions = self._rows, self._versions
-        sort_index = self._column_index.get(self._sort_column) if self._sort_column is not None else None
-        new_rows: dict[str, tuple[Cell, ...]] = {}
-        changed: set[str] = set()
-        added = 0
-        resort = False
-        for key, cells in items:
-            cells = tuple(cells)
-            new_rows[key] = cells
-            previous = old_rows.get(key)
-            if previous is None:
-                added += 1
-            elif previous == cells:
-                continue
-            elif sort_index is not None and cell_at(previous, sort_index) != cell_at(cells, sort_index):
-                self._sort_keys.pop(key, None)
-                resort = True
-            versions[key] = next(self._version_counter)
-            changed.add(key)
-            self._index.forget(key)
-            self._index.pending.append(key)
-        same_keys = added == 0 and len(new_rows) == len(old_rows)
-        if not same_keys:
-            for key in old_rows.keys() - new_rows.keys():
-                del versions[key]
-                self._index.forget(key)
-                self._sort_keys.pop(key, None)
-        self._rows = self._index.rows = new_rows
-        if same_keys and not changed and (sort_index is not None or self._same_order(new_rows)):
+        changed = self._data.set_rows(rows)
+        if changed is None:
             return
-        if same_keys and not resort and (sort_index is not None or self._same_order(new_rows)):
-            order = self._order
-        else:
-            order = self._sorted(list(new_rows))
-        self._order = order
         self._measure()
-        self._install(self._filtered(order), changed)
+        self._install(self._data.view(), changed)
         self._index_later()
-
-    def _same_order(self, rows: dict[str, tuple[Cell, ...]]) -> bool:
-        return len(rows) == len(self._order) and list(rows) == self._order
 
     def update_cell(self, key: str, column: str, value: Cell) -> None:
         """Change one cell; only its line is redrawn (unless it moves under the sort or the filter)."""
-        cells = self._rows.get(key)
-        index = self._column_index[column]
-        if cells is None:
-            raise KeyError(key)
-        current = cell_at(cells, index)
-        if current == value and type(current) is type(value):
+        data = self._data
+        if not data.update_cell(key, column, value):
             return
-        padded = list(cells) + [None] * (len(self._columns) - len(cells))
-        padded[index] = value
-        self._rows[key] = tuple(padded)
-        self._versions[key] = next(self._version_counter)
-        self._index.forget(key)
         view = self._view
-        if column == self._sort_column:
-            self._sort_keys.pop(key, None)
-            self._order = self._sorted(self._order)
-            view = self._filtered(self._order)
-        elif self._filter is not None and (key in self._positions) != self._filter.matches(self._index.text(key)):
-            view = self._filtered(self._order)
+        if column == data.sort_column or (data.filter is not None and (key in self._positions) != data.matches(key)):
+            view = data.view()
         self._install(view, {key})
 
     def sort_by(self, column: str | None, reverse: bool | None = None) -> None:
         """Sort by `column` (None: the order rows were given in). Sorting again by the same column toggles the
         direction unless `reverse` says which. Numbers sort as numbers, digit runs in text naturally, and empty
         cells last in either direction."""
-        if column is not None and column not in self._column_index:
-            raise KeyError(column)
-        if reverse is None:
-            reverse = not self._sort_reverse if column == self._sort_column and column is not None else False
-        if column == self._sort_column and reverse == self._sort_reverse:
-            return
-        flip = (
-            column == self._sort_column
-            and column is not None
-            and len(self._sort_keys) == len(self._order)
-            and not self._parents
-        )
-        if column != self._sort_column:
-            self._sort_keys.clear()
-        self._sort_column, self._sort_reverse = column, reverse
-        if flip:
-            # Same column, other direction: reverse the non-empty part instead of sorting again.
-            self._order = flipped(self._order, self._sort_keys)
-        else:
-            self._order = self._sorted(list(self._rows))
-        self._install(self._filtered(self._order), set(), full=True)
-        self._scroll_to_cursor()  # the user asked for a new order: follow their row
+        if self._data.sort_by(column, reverse):
+            self._install(self._data.view(), set(), full=True)
+            self._scroll_to_cursor()  # the user asked for a new order: follow their row
 
     def set_filter(self, text: str) -> bool:
         """Show only the rows matching `text` (the syntax: screens/widgets/table_filter.py). Returns False, sets
         `filter_error` and keeps the previous rows when the expression is invalid."""
         try:
-            row_filter = parse_filter(text)
+            changed = self._data.set_filter(text)
         except FILTER_ERRORS as error:
             self.filter_error = f"invalid regular expression: {error}"
             return False
         self.filter_error = None
-        if text == self._filter_text:
-            return True
-        self._filter_text, self._filter = text, row_filter
-        self._install(self._filtered(self._order), set())
-        self._scroll_to_cursor()
+        if changed:
+            self._install(self._data.view(), set())
+            self._scroll_to_cursor()
         return True
 
     def move_cursor(self, key: str) -> bool:
@@ -367,29 +271,16 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ data plumbing
 
-    def _sorted(self, keys: list[str]) -> list[str]:
-        column = self._sort_column
-        if column is None:
-            return keys
-        index = self._column_index[column]
-        return sort_keys(keys, self._rows, index, self._sort_keys, self._sort_reverse, self._parents)
-
-    def _filtered(self, order: list[str]) -> list[str]:
-        row_filter = self._filter
-        if row_filter is None:
-            return order
-        return row_filter.apply(order, self._index.haystacks(order), self._parents)
-
     def _index_later(self) -> None:
         """Build search texts in short slices between frames, so the first filter after a big load is quick
         and the load itself does not pay for them."""
-        if self._index.pending and not self._indexing and self.is_mounted:
+        if self._data.index.pending and not self._indexing and self.is_mounted:
             self._indexing = True
             self.set_timer(_INDEX_PAUSE, self._index_slice)
 
     def _index_slice(self) -> None:
         self._indexing = False
-        self._index.build_for(_INDEX_SLICE)
+        self._data.index.build_for(_INDEX_SLICE)
         self._index_later()
 
     def _install(self, view: list[str], changed: set[str], *, full: bool = False) -> None:
@@ -417,7 +308,7 @@ class KeyedTable(ScrollView, can_focus=True):
             self.refresh()
             return
         top, height = round(self.scroll_y), self.scrollable_content_region.height - 1
-        tree = self._parents
+        tree = self._data.parents
         for index in range(top, top + max(height, 0)):
             new = view[index] if index < len(view) else None
             old = old_view[index] if index < len(old_view) else None
@@ -448,13 +339,13 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _measure(self) -> None:
         """Size auto columns from their label and a sample of rows, so widths stay put as data streams in."""
-        auto, natural = measure(self._columns, self._rows, self._order)
+        auto, natural = measure(self._data.columns, self._data.rows, self._data.order)
         if auto != self._auto_widths or natural != self._natural_widths:
             self._auto_widths, self._natural_widths = auto, natural
 
     def _scrollable(self) -> list[int]:
         """The columns that ← and → scroll past: all but the first and the flex (the row's name)."""
-        return [i for i, c in enumerate(self._columns) if i and not c.flex]
+        return [i for i, c in enumerate(self._data.columns) if i and not c.flex]
 
     def _scrolled_past(self) -> list[int]:
         return self._scrollable()[: self._column_offset]
@@ -489,29 +380,29 @@ class KeyedTable(ScrollView, can_focus=True):
         return True
 
     def _fit(self, total: int) -> tuple[int, ...]:
-        return fit(self._columns, total, self._auto_widths, self._natural_widths, self._scrolled_past())
+        return fit(self._data.columns, total, self._auto_widths, self._natural_widths, self._scrolled_past())
 
     # ------------------------------------------------------------------ rendering
 
     def _glyph(self, key: str | None, view: Sequence[str], index: int) -> int:
         """0: not a child; 1: a child with a sibling after it (├); 2: the last of its siblings shown (└)."""
-        parent = self._parents.get(key) if key is not None else None
+        parent = self._data.parents.get(key) if key is not None else None
         if parent is None:
             return 0
         after = view[index + 1] if index + 1 < len(view) else None
-        return 1 if after is not None and self._parents.get(after) == parent else 2
+        return 1 if after is not None and self._data.parents.get(after) == parent else 2
 
     def _row_glyph(self, key: str) -> int:
-        return self._glyph(key, self._view, self._positions[key]) if self._parents else 0
+        return self._glyph(key, self._view, self._positions[key]) if self._data.parents else 0
 
     def _shown(self) -> Iterator[tuple[int, Column, int]]:
         """(index, column, width) of the columns drawn at this width: a dropped column has width 0."""
-        for i, (column, width) in enumerate(zip(self._columns, self._widths, strict=True)):
+        for i, (column, width) in enumerate(zip(self._data.columns, self._widths, strict=True)):
             if width:
                 yield i, column, width
 
     def _row_text_line(self, key: str, glyph: int) -> Text:
-        cells = self._rows[key]
+        cells = self._data.rows[key]
         line = Text(no_wrap=True, end="")
         for n, (i, column, column_width) in enumerate(self._shown()):
             if n:
@@ -528,7 +419,7 @@ class KeyedTable(ScrollView, can_focus=True):
     def _render_row(self, key: str, cursor: bool) -> Strip:
         width = self._layout_width
         glyph = self._row_glyph(key)
-        cache_key = (key, self._versions[key], self._widths, cursor, glyph)
+        cache_key = (key, self._data.versions[key], self._widths, cursor, glyph)
         strip = self._line_cache.get(cache_key)
         if strip is not None:
             return strip
@@ -547,10 +438,10 @@ class KeyedTable(ScrollView, can_focus=True):
             if n:
                 line.append(SEPARATOR)
             label = Text(column.label)
-            if column.key == self._sort_column and column_width >= 3:
+            if column.key == self._data.sort_column and column_width >= 3:
                 # The direction glyph survives truncation: it is what says how the rows are ordered.
                 label = fit_cell(label, min(label.cell_len, column_width - 2), "left", self._ellipsis)
-                label.append(f" {self._down if self._sort_reverse else self._up}")
+                label.append(f" {self._down if self._data.sort_reverse else self._up}")
             line.append_text(fit_cell(label, column_width, column.justify, self._ellipsis))
         line.truncate(width, overflow="crop", pad=True)
         style = self.get_component_rich_style("keyed-table--header")
@@ -562,7 +453,7 @@ class KeyedTable(ScrollView, can_focus=True):
             return self._render_header()
         index = round(self.scroll_y) + y - 1
         if index >= len(self._view):
-            if index == 0 and self._rows:
+            if index == 0 and self._data.rows:
                 note = Text(" no rows match the filter", style="dim", end="")
                 note.truncate(self._layout_width, pad=True)
                 return Strip(note.render(self.app.console), self._layout_width).apply_style(self.rich_style)
