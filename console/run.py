@@ -10,14 +10,15 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .config import Profile
-from .credentials import INTERACTIVE
 from .exitcodes import ExitCode
-from .profiles import ask_passphrase, open_profile, resolve
-from .source import Source, SourceError
 
 if TYPE_CHECKING:
     from .app import AzmlApp
+    from .config import Profile
+    from .source import Source
+
+# Profiles (and the config, credentials and keyring behind them) load only for a profile: `azml --demo` draws its
+# first frame without them.
 
 
 def run_demo(options: dict[str, Any], *, read_only: bool = False) -> int:
@@ -46,6 +47,9 @@ def build_app(
     from screens.auth import AuthProblemScreen, DeviceCodeScreen
 
     from .app import AzmlApp
+    from .credentials import INTERACTIVE
+    from .profiles import open_profile
+    from .source import SourceError
 
     sources: list[Source] = []
     dialogs: list[Any] = []
@@ -106,6 +110,9 @@ def _close_dialog(app: Any, dialog: Any) -> None:
 
 def run_console(name: str | None, *, read_only: bool = False) -> int:
     """`azml [--profile NAME]`: the console on the named or default profile."""
+    from .profiles import ask_passphrase, resolve
+    from .source import SourceError
+
     try:
         profile = resolve(name)
     except SourceError as e:

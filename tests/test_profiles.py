@@ -353,7 +353,7 @@ def test_device_code_is_shown_in_a_dialog_not_printed(
         cloud = custom_cloud("emu", emulator.endpoint, ca_bundle=emulator.ca_file)
         return Source(Session(cloud=cloud, credential=cred, profile=profile.name), profile.name)
 
-    monkeypatch.setattr("console.run.open_profile", fake_open)
+    monkeypatch.setattr("console.profiles.open_profile", fake_open)
     app, close = build_app(Profile("jumpbox", auth="device-code"))
 
     async def scenario() -> None:
