@@ -186,10 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout = guard.inner
             return _flushed(code, args)
         if args.demo:
-            from .demo import run_demo
+            from .run import run_demo
 
             return run_demo(dict(args.demo_option), read_only=args.read_only)
-        from .profiles import run_console
+        from .run import run_console
 
         return run_console(args.profile, read_only=args.read_only)
     except KeyboardInterrupt:

@@ -1,12 +1,10 @@
-"""`azml --demo`: the console on the embedded emulator, started in-process on an ephemeral port."""
+"""The demo's data: the embedded emulator, started in-process on an ephemeral port, and a Session on it
+(`azml --demo` runs the console on it: console/run.py)."""
 
 from __future__ import annotations
 
-import sys
 import threading
-from typing import TYPE_CHECKING, Any
-
-from .exitcodes import ExitCode
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -67,19 +65,3 @@ def check_options(options: dict[str, str]) -> None:
     from emulator import EmulatorConfig
 
     EmulatorConfig.from_options(options)
-
-
-def run_demo(options: dict[str, Any], *, read_only: bool = False) -> int:
-    try:
-        backend = DemoBackend(options, read_only=read_only)
-    except ValueError as e:
-        print(f"azml: {e}", file=sys.stderr)
-        return ExitCode.USAGE
-    from .app import AzmlApp
-
-    app = AzmlApp(backend.connect, profile="demo", read_only=read_only)
-    try:
-        app.run()
-    finally:
-        backend.stop()
-    return int(app.return_code or 0)

@@ -1,4 +1,4 @@
-"""A profile resolved into a Cloud, a credential and a Session; and the console opened on it.
+"""A profile resolved into a Cloud, a credential and a Session (console/run.py opens the console on it).
 
 Secrets are read from the profile's store (the OS keyring, or the opt-in encrypted file) at the moment the
 credential is built, in the connect worker: under the TUI nothing prompts on the terminal, and a missing or
@@ -10,15 +10,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.secrets import SecretNotFound, SecretSource
 
 from .config import CUSTOM_CLOUD, DEMO_PROFILE, ConfigError, Profile, config_dir, load_config
-from .credentials import INTERACTIVE, AuthSetupError, DeviceCodePrompt, build_credential
-from .exitcodes import ExitCode
+from .credentials import AuthSetupError, DeviceCodePrompt, build_credential
 from .keyring_store import (
     PASSPHRASE_ENV,
     EncryptedFileSecrets,
@@ -30,8 +28,6 @@ from .source import Source, SourceError
 
 if TYPE_CHECKING:
     from services.cloud import Cloud
-
-    from .app import AzmlApp
 
 SECRETS_FILE = "secrets.enc"
 
@@ -151,9 +147,6 @@ def credential_for(
         raise SourceError(f"profile '{profile.name}': {e}") from None
 
 
-# -- the console on a profile --------------------------------------------------------------------
-
-
 def ask_passphrase(profile: Profile) -> str | None:
     """The encrypted file store's passphrase, asked on the terminal before the TUI takes it over."""
     if profile.secret_store != "encrypted-file" or not profile.secret_refs():
@@ -166,87 +159,3 @@ def ask_passphrase(profile: Profile) -> str | None:
     import getpass
 
     return getpass.getpass(f"Passphrase for the secrets of profile '{profile.name}': ") or None
-
-
-def build_app(
-    profile: Profile, *, read_only: bool = False, passphrase: str | None = None
-) -> tuple[AzmlApp, Callable[[], None]]:
-    """The console on a profile: the app, and a function that ends its session (call it after the app)."""
-    from screens.auth import AuthProblemScreen, DeviceCodeScreen
-
-    from .app import AzmlApp
-
-    sources: list[Source] = []
-    dialogs: list[Any] = []
-
-    def prompt(url: str, code: str, expires_on: Any) -> None:
-        # called in the connect worker while azure-identity polls: show the code in a dialog
-        dialog = DeviceCodeScreen(url, code, expires_on)
-        dialogs.append(dialog)
-        app.call_from_thread(app.push_screen, dialog)
-
-    def connect() -> Any:
-        if unknown_theme:
-            known = ", ".join(sorted(app.available_themes))
-            app.call_from_thread(
-                app.notify, f"Unknown theme '{profile.theme}' in the profile (known: {known})", severity="warning"
-            )
-        try:
-            source = open_profile(profile, read_only=read_only, device_code_prompt=prompt, passphrase=passphrase)
-        except SourceError as e:
-            app.call_from_thread(app.push_screen, AuthProblemScreen(f"Profile {profile.name}", str(e)))
-            raise
-        sources.append(source)
-        if profile.auth in INTERACTIVE:
-            try:
-                source.session.credential.get_token(source.session.cloud.arm_scope)
-            finally:
-                for dialog in dialogs:
-                    app.call_from_thread(_close_dialog, app, dialog)
-        return source.session
-
-    app = AzmlApp(
-        connect,
-        profile=profile.name,
-        read_only=read_only or profile.read_only,
-        production=profile.production,
-        refresh_interval=profile.refresh_interval,
-        default_workspace=profile.default_workspace,
-    )
-    if profile.keymap:
-        from .installed import KEY_IDS
-
-        app.set_keymap({bid: keys for bid, keys in profile.keymap if bid in KEY_IDS})
-    unknown_theme = bool(profile.theme) and profile.theme not in app.available_themes
-    if profile.theme and not unknown_theme:
-        app.theme = profile.theme
-
-    def close_all() -> None:
-        while sources:
-            sources.pop().close()
-
-    return app, close_all
-
-
-def _close_dialog(app: Any, dialog: Any) -> None:
-    if dialog in app.screen_stack:
-        dialog.dismiss()
-
-
-def run_console(name: str | None, *, read_only: bool = False) -> int:
-    """`azml [--profile NAME]`: the console on the named or default profile."""
-    try:
-        profile = resolve(name)
-    except SourceError as e:
-        print(f"azml: {e}", file=sys.stderr)
-        return ExitCode.USAGE
-    if profile is None:
-        from .demo import run_demo
-
-        return run_demo({}, read_only=read_only)
-    app, close = build_app(profile, read_only=read_only, passphrase=ask_passphrase(profile))
-    try:
-        app.run()
-    finally:
-        close()
-    return int(app.return_code or 0)

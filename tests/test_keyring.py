@@ -21,7 +21,7 @@ import pytest
 from console.cli import main
 from console.config import Profile, load_config, save_profile
 from console.keyring_store import KeyringSecrets, SecretStoreUnavailable
-from console.profiles import build_app
+from console.run import build_app
 
 TENANT = "6513270e-269e-4d37-b2a7-4de452e6b438"
 APP_ID = "11111111-2222-3333-4444-555555555555"

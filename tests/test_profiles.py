@@ -23,7 +23,8 @@ from console.cli import main
 from console.config import Profile, load_config
 from console.credentials import AuthSetupError, build_credential
 from console.keyring_store import EncryptedFileSecrets, WrongPassphrase
-from console.profiles import build_app, cloud_for, open_profile_source
+from console.profiles import cloud_for, open_profile_source
+from console.run import build_app
 from console.source import Source, SourceError
 from services.cloud import BUILTIN_CLOUDS
 from services.secrets import MemorySecrets, SecretNotFound

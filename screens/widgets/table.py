@@ -5,12 +5,10 @@ seconds at 100,000 rows. Here rows live in a dict by key, the screen shows a sli
 keys, and each line is rendered on demand and cached by (key, version, column widths, cursor), so an update
 repaints only the lines that changed and an unchanged update paints nothing at all.
 
-Filter syntax (`set_filter`), case-insensitive, over every cell as displayed:
-- `text`        substring;
-- `re:pattern` or `/pattern/` (the closing slash is optional): a regular expression, searched in each cell
-                (`^` and `$` anchor at cell boundaries);
-- a leading `!` keeps the rows that do NOT match (`!re:^succeeded$`); `\\!` searches for a literal `!`.
-An invalid regular expression leaves the previous result in place and sets `filter_error`.
+The widget's data jobs live in pure-Python modules beside it, each testable without an app: the rows, their
+order and the filter in effect (table_rows), cells and columns (table_cells), the `/` filter language
+(table_filter: `text`, `re:pattern`, `!` inverts; an invalid expression leaves the previous result in place and
+sets `filter_error`), the search index (table_search), the sort (table_sort) and the column layout (table_layout).
 
 Rows can form a two-level tree (`set_parents`): a sort orders the top rows and, under each, its children;
 a filter keeps a matching child with its parent, and a matching parent with its children; the branch glyphs
@@ -20,14 +18,9 @@ a filter keeps a matching child with its parent, and a matching parent with its 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import count
-from time import perf_counter
-from typing import ClassVar, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -37,86 +30,17 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-Cell = str | int | float | Text | None
-Align = Literal["left", "right"]
-RowsInput = Mapping[str, Sequence[Cell]] | Iterable[tuple[str, Sequence[Cell]]]
+from .table_cells import Align, Cell, Column, RowsInput, cell_text
+from .table_filter import FILTER_ERRORS
+from .table_layout import SEPARATOR, fit, fit_cell, measure
+from .table_rows import TableRows
+
+__all__ = ["Align", "Cell", "Column", "KeyedTable", "RowsInput"]
 
 # The Linux console and old VTs lack "…", "▲" and "▼" in many fonts: fall back to ASCII there.
 _ASCII_TERMS = ("linux", "vt100", "vt102", "vt220", "dumb")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DIGITS = re.compile(r"\d+")
-_SEPARATOR = " "
-_AUTO_SAMPLE = 200  # rows measured to size columns without a declared width
-_AUTO_MAX = 48  # widest an auto-sized column grows before truncating
 _INDEX_SLICE = 0.008  # seconds of background search indexing per slice
 _INDEX_PAUSE = 0.01
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column: `width` fixes its width, otherwise it fits its label and the first rows (up to `max_width`).
-    The one `flex` column takes the width left over. `align` defaults to right for `numeric` columns.
-    Columns with `drop` give way first on a narrow terminal (Describe still shows their values)."""
-
-    key: str
-    label: str
-    width: int | None = None
-    min_width: int | None = None
-    max_width: int = _AUTO_MAX
-    align: Align | None = None
-    numeric: bool = False
-    flex: bool = False
-    format: Callable[[object], str] | None = None
-    drop: int = 0  # > 0: hidden when the table is too narrow to show every column whole, highest first
-
-    @property
-    def justify(self) -> Align:
-        return self.align or ("right" if self.numeric else "left")
-
-
-def _format_number(value: float) -> str:
-    text = f"{value:.4f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text  # "nan" and "inf" have no point
-
-
-def _plain(value: Cell, column: Column | None) -> str:
-    """The text a cell shows (and that filters search)."""
-    if column is not None and column.format is not None and value is not None:
-        return column.format(value)
-    kind = type(value)
-    if kind is str:
-        return value  # type: ignore[return-value]
-    if kind is int:
-        return str(value)
-    if kind is float:
-        return _format_number(value)  # type: ignore[arg-type]
-    if value is None:
-        return "-"
-    if isinstance(value, Text):
-        return value.plain
-    return str(value)
-
-
-def _pad_digits(match: re.Match[str]) -> str:
-    return match.group().zfill(20)
-
-
-SortValue = int | float | str
-
-
-def _sort_value(value: Cell) -> SortValue | None:
-    """Numbers as numbers; text casefolded with digit runs zero-padded ("node-2" before "node-10"); None, NaN
-    and empty text as None (they sort last either way)."""
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        return None if value != value else value
-    text = value.plain if isinstance(value, Text) else str(value)
-    return _DIGITS.sub(_pad_digits, text.casefold()) if text else None
-
-
-def _cell_at(cells: tuple[Cell, ...], index: int) -> Cell:
-    return cells[index] if index < len(cells) else None
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -200,29 +124,13 @@ class KeyedTable(ScrollView, can_focus=True):
             ascii_only = os.environ.get("TERM", "") in _ASCII_TERMS
         self._ellipsis, self._up, self._down = ("~", "^", "v") if ascii_only else ("…", "▲", "▼")
         self._branch, self._branch_last = ("|-", "`-") if ascii_only else ("├", "└")
-        self._parents: dict[str, str] = {}  # child key -> parent key (a two-level tree)
-        self._columns: tuple[Column, ...] = ()
-        self._column_index: dict[str, int] = {}
-        self._rows: dict[str, tuple[Cell, ...]] = {}
-        self._versions: dict[str, int] = {}
-        self._version_counter = count(1)
-        self._order: list[str] = []  # every key, sorted (or in the order last given)
-        self._view: list[str] = []  # the keys shown: `_order` filtered
+        self._data = TableRows()  # rows, versions, the sort's order, the filter, the search index
+        self._view: list[str] = []  # the keys shown: the data's order, filtered
         self._positions: dict[str, int] = {}  # key -> index in `_view`
         self._cursor = 0
         self._cursor_key: str | None = None
         self._column_offset = 0  # columns after the name scrolled past with →
-        self._sort_column: str | None = None
-        self._sort_reverse = False
-        self._sort_keys: dict[str, SortValue | None] = {}
-        self._search_text: dict[str, str] = {}
-        self._haystack: list[str] | None = None
-        self._haystack_order: list[str] | None = None
-        self._unindexed: list[str] = []  # keys whose search text is built in the background
-        self._indexing = False
-        self._filter_text = ""
-        self._matcher: str | re.Pattern[str] | None = None
-        self._invert = False
+        self._indexing = False  # search texts are built in the background between frames
         self.filter_error: str | None = None
         self._auto_widths: tuple[int, ...] = ()
         self._natural_widths: tuple[int, ...] = ()  # as measured, before `max_width` (room to grow into)
@@ -237,13 +145,13 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def columns(self) -> tuple[Column, ...]:
-        return self._columns
+        return self._data.columns
 
     @property
     def shown_columns(self) -> tuple[Column, ...]:
         """The columns drawn at the current width (those with `drop` may give way on a narrow terminal)."""
         self._relayout()
-        return tuple(column for _, column, _ in self._shown()) or self._columns
+        return tuple(column for _, column, _ in self._shown()) or self._data.columns
 
     @property
     def cursor_key(self) -> str | None:
@@ -256,7 +164,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self._rows)
+        return len(self._data.rows)
 
     @property
     def visible_count(self) -> int:
@@ -269,34 +177,30 @@ class KeyedTable(ScrollView, can_focus=True):
     @property
     def filter_text(self) -> str:
         """The filter in effect (an invalid one is not applied)."""
-        return self._filter_text
+        return self._data.filter_text
 
     @property
     def sort_column(self) -> str | None:
-        return self._sort_column
+        return self._data.sort_column
 
     @property
     def sort_reverse(self) -> bool:
-        return self._sort_reverse
+        return self._data.sort_reverse
 
     def row(self, key: str) -> tuple[Cell, ...] | None:
         """The row's cells, whole (the table shows them truncated)."""
-        return self._rows.get(key)
+        return self._data.rows.get(key)
 
     def row_dict(self, key: str) -> dict[str, Cell] | None:
-        cells = self._rows.get(key)
+        cells = self._data.rows.get(key)
         if cells is None:
             return None
-        return {c.key: (cells[i] if i < len(cells) else None) for i, c in enumerate(self._columns)}
+        return {c.key: (cells[i] if i < len(cells) else None) for i, c in enumerate(self._data.columns)}
 
     def set_parents(self, parents: Mapping[str, str]) -> None:
         """Make rows children of others (child key -> parent key): see the module docstring."""
-        parents = dict(parents)
-        if parents == self._parents:
-            return
-        self._parents = parents
-        self._order = self._sorted(list(self._rows))
-        self._install(self._filtered(self._order), set(), full=True)
+        if self._data.set_parents(parents):
+            self._install(self._data.view(), set(), full=True)
 
     def rendered(self, key: str) -> str | None:
         """The row's line as drawn (plain text, at the current width), or None when it is not shown."""
@@ -306,16 +210,7 @@ class KeyedTable(ScrollView, can_focus=True):
         return self._row_text_line(key, self._row_glyph(key)).plain
 
     def set_columns(self, columns: Sequence[Column]) -> None:
-        if sum(1 for c in columns if c.flex) > 1:
-            raise ValueError("at most one flex column")
-        self._columns = tuple(columns)
-        self._column_index = {c.key: i for i, c in enumerate(self._columns)}
-        if self._sort_column not in self._column_index:
-            self._sort_column = None
-        self._sort_keys.clear()
-        self._search_text.clear()
-        self._haystack = None
-        self._unindexed = list(self._rows)
+        self._data.set_columns(columns)
         self._index_later()
         self._auto_widths = ()
         self._measure()
@@ -327,117 +222,43 @@ class KeyedTable(ScrollView, can_focus=True):
         """Replace every row with `rows`, applied as a diff: removed rows go, changed rows are redrawn, new rows
         appear; the cursor stays on its key and the scroll offset is kept. Unchanged data repaints nothing.
         Without a sort, rows show in the order given."""
-        items = rows.items() if isinstance(rows, Mapping) else rows
-        old_rows, versions = self._rows, self._versions
-        sort_index = self._column_index.get(self._sort_column) if self._sort_column is not None else None
-        new_rows: dict[str, tuple[Cell, ...]] = {}
-        changed: set[str] = set()
-        added = 0
-        resort = False
-        for key, cells in items:
-            cells = tuple(cells)
-            new_rows[key] = cells
-            previous = old_rows.get(key)
-            if previous is None:
-                added += 1
-            elif previous == cells:
-                continue
-            elif sort_index is not None and _cell_at(previous, sort_index) != _cell_at(cells, sort_index):
-                self._sort_keys.pop(key, None)
-                resort = True
-            versions[key] = next(self._version_counter)
-            changed.add(key)
-            self._forget(key)
-            self._unindexed.append(key)
-        same_keys = added == 0 and len(new_rows) == len(old_rows)
-        if not same_keys:
-            for key in old_rows.keys() - new_rows.keys():
-                del versions[key]
-                self._forget(key)
-                self._sort_keys.pop(key, None)
-        self._rows = new_rows
-        if same_keys and not changed and (sort_index is not None or self._same_order(new_rows)):
+        changed = self._data.set_rows(rows)
+        if changed is None:
             return
-        if same_keys and not resort and (sort_index is not None or self._same_order(new_rows)):
-            order = self._order
-        else:
-            order = self._sorted(list(new_rows))
-        self._order = order
         self._measure()
-        self._install(self._filtered(order), changed)
+        self._install(self._data.view(), changed)
         self._index_later()
-
-    def _same_order(self, rows: dict[str, tuple[Cell, ...]]) -> bool:
-        return len(rows) == len(self._order) and list(rows) == self._order
 
     def update_cell(self, key: str, column: str, value: Cell) -> None:
         """Change one cell; only its line is redrawn (unless it moves under the sort or the filter)."""
-        cells = self._rows.get(key)
-        index = self._column_index[column]
-        if cells is None:
-            raise KeyError(key)
-        current = _cell_at(cells, index)
-        if current == value and type(current) is type(value):
+        data = self._data
+        if not data.update_cell(key, column, value):
             return
-        padded = list(cells) + [None] * (len(self._columns) - len(cells))
-        padded[index] = value
-        self._rows[key] = tuple(padded)
-        self._versions[key] = next(self._version_counter)
-        self._forget(key)
         view = self._view
-        if column == self._sort_column:
-            self._sort_keys.pop(key, None)
-            self._order = self._sorted(self._order)
-            view = self._filtered(self._order)
-        elif self._matcher is not None and (key in self._positions) != self._matches(key):
-            view = self._filtered(self._order)
+        if column == data.sort_column or (data.filter is not None and (key in self._positions) != data.matches(key)):
+            view = data.view()
         self._install(view, {key})
 
     def sort_by(self, column: str | None, reverse: bool | None = None) -> None:
         """Sort by `column` (None: the order rows were given in). Sorting again by the same column toggles the
         direction unless `reverse` says which. Numbers sort as numbers, digit runs in text naturally, and empty
         cells last in either direction."""
-        if column is not None and column not in self._column_index:
-            raise KeyError(column)
-        if reverse is None:
-            reverse = not self._sort_reverse if column == self._sort_column and column is not None else False
-        if column == self._sort_column and reverse == self._sort_reverse:
-            return
-        flip = (
-            column == self._sort_column
-            and column is not None
-            and len(self._sort_keys) == len(self._order)
-            and not self._parents
-        )
-        if column != self._sort_column:
-            self._sort_keys.clear()
-        self._sort_column, self._sort_reverse = column, reverse
-        if flip:
-            # Same column, other direction: reverse the non-empty part instead of sorting again.
-            cache, order = self._sort_keys, self._order
-            split = len(order)
-            while split and cache[order[split - 1]] is None:
-                split -= 1
-            self._order = order[split - 1 :: -1] + order[split:] if split else list(order)
-        else:
-            self._order = self._sorted(list(self._rows))
-        self._install(self._filtered(self._order), set(), full=True)
-        self._scroll_to_cursor()  # the user asked for a new order: follow their row
+        if self._data.sort_by(column, reverse):
+            self._install(self._data.view(), set(), full=True)
+            self._scroll_to_cursor()  # the user asked for a new order: follow their row
 
     def set_filter(self, text: str) -> bool:
-        """Show only the rows matching `text` (see the module docstring for the syntax). Returns False, sets
+        """Show only the rows matching `text` (the syntax: screens/widgets/table_filter.py). Returns False, sets
         `filter_error` and keeps the previous rows when the expression is invalid."""
         try:
-            matcher, invert = self._compile(text)
-        except (re.error, OverflowError, RecursionError) as error:  # e.g. re:a{99999999999} overflows
+            changed = self._data.set_filter(text)
+        except FILTER_ERRORS as error:
             self.filter_error = f"invalid regular expression: {error}"
             return False
         self.filter_error = None
-        if text == self._filter_text:
-            return True
-        self._filter_text, self._matcher, self._invert = text, matcher, invert
-        self._install(self._filtered(self._order), set())
-        self._scroll_to_cursor()
+        if changed:
+            self._install(self._data.view(), set())
+            self._scroll_to_cursor()
         return True
 
     def move_cursor(self, key: str) -> bool:
@@ -450,146 +271,17 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ data plumbing
 
-    def _sorted(self, keys: list[str]) -> list[str]:
-        column = self._sort_column
-        if column is None:
-            return keys
-        parents = self._parents
-        if not parents:
-            return self._sort_flat(keys, column)
-        present = set(keys)
-        tops = [k for k in keys if parents.get(k) not in present]  # (a child whose parent is gone stands alone)
-        children: dict[str, list[str]] = {}
-        for key in keys:
-            parent = parents.get(key)
-            if parent in present:
-                children.setdefault(parent, []).append(key)
-        out: list[str] = []
-        for top in self._sort_flat(tops, column):
-            out.append(top)
-            if top in children:
-                out += self._sort_flat(children[top], column)
-        return out
-
-    def _sort_flat(self, keys: list[str], column: str) -> list[str]:
-        index = self._column_index[column]
-        rows, cache = self._rows, self._sort_keys
-        present: list[str] = []
-        empty: list[str] = []
-        texts = numbers = False
-        for key in keys:
-            if key in cache:
-                value = cache[key]
-            else:
-                value = cache[key] = _sort_value(_cell_at(rows[key], index))
-            if value is None:
-                empty.append(key)
-                continue
-            present.append(key)
-            if type(value) is str:
-                texts = True
-            else:
-                numbers = True
-        if texts and numbers:  # a mixed column: numbers first, then text
-            present.sort(key=lambda key: (type(cache[key]) is str, cache[key]), reverse=self._sort_reverse)
-        else:
-            present.sort(key=cache.__getitem__, reverse=self._sort_reverse)  # type: ignore[arg-type]
-        return present + empty
-
-    def _row_text(self, key: str) -> str:
-        """What a filter searches: the cells as displayed, casefolded, one per line."""
-        text = self._search_text.get(key)
-        if text is None:
-            text = self._search_text[key] = "\n".join(
-                [
-                    value if type(value) is str and column.format is None else _plain(value, column)
-                    for value, column in zip(self._rows[key], self._columns, strict=False)
-                ]
-            ).casefold()
-        return text
-
     def _index_later(self) -> None:
         """Build search texts in short slices between frames, so the first filter after a big load is quick
         and the load itself does not pay for them."""
-        if self._unindexed and not self._indexing and self.is_mounted:
+        if self._data.index.pending and not self._indexing and self.is_mounted:
             self._indexing = True
             self.set_timer(_INDEX_PAUSE, self._index_slice)
 
     def _index_slice(self) -> None:
         self._indexing = False
-        pending, texts, rows, row_text = self._unindexed, self._search_text, self._rows, self._row_text
-        deadline = perf_counter() + _INDEX_SLICE
-        while pending and perf_counter() < deadline:
-            for key in pending[-500:]:
-                if key in rows and key not in texts:
-                    row_text(key)
-            del pending[-500:]
+        self._data.index.build_for(_INDEX_SLICE)
         self._index_later()
-
-    def _forget(self, key: str) -> None:
-        self._search_text.pop(key, None)
-        self._haystack = None
-
-    def _haystacks(self, order: list[str]) -> list[str]:
-        """The search texts aligned with `order`, kept while neither changes."""
-        if self._haystack is None or self._haystack_order is not order:
-            texts, row_text = self._search_text, self._row_text
-            self._haystack = [texts.get(key) or row_text(key) for key in order]
-            self._haystack_order = order
-        return self._haystack
-
-    @staticmethod
-    def _compile(text: str) -> tuple[str | re.Pattern[str] | None, bool]:
-        invert = text.startswith("!")
-        body = text[1:] if invert else text
-        if body.startswith("\\!"):
-            body = body[1:]
-        elif body.startswith("re:") or body.startswith("/"):
-            pattern = body[3:] if body.startswith("re:") else body[1:]
-            if pattern.endswith("/") and not pattern.endswith("\\/"):
-                pattern = pattern[:-1]
-            if not pattern:
-                return None, False
-            # Cells are joined with newlines, so MULTILINE makes ^ and $ anchor at each cell.
-            return re.compile(pattern, re.IGNORECASE | re.MULTILINE), invert
-        if not body:
-            return None, False
-        return body.casefold(), invert
-
-    def _matches(self, key: str) -> bool:
-        matcher = self._matcher
-        if matcher is None:
-            return True
-        text = self._row_text(key)
-        found = matcher in text if isinstance(matcher, str) else matcher.search(text) is not None
-        return found is not self._invert
-
-    def _filtered(self, order: list[str]) -> list[str]:
-        if self._matcher is None:
-            return order
-        matched = self._filtered_flat(order)
-        parents = self._parents
-        if not parents:
-            return matched
-        hits = set(matched)
-        shown = hits | {parents[key] for key in matched if key in parents}  # a child shows with its parent
-        if not self._invert:  # a parent that matches shows with its children
-            shown.update(key for key in order if parents.get(key) in hits)
-        return [key for key in order if key in shown]
-
-    def _filtered_flat(self, order: list[str]) -> list[str]:
-        matcher = self._matcher
-        if matcher is None:
-            return order
-        pairs = zip(order, self._haystacks(order), strict=True)
-        if isinstance(matcher, str):
-            if self._invert:
-                return [key for key, text in pairs if matcher not in text]
-            return [key for key, text in pairs if matcher in text]
-        search = matcher.search
-        if self._invert:
-            return [key for key, text in pairs if search(text) is None]
-        return [key for key, text in pairs if search(text)]
 
     def _install(self, view: list[str], changed: set[str], *, full: bool = False) -> None:
         """Show `view`; keep the cursor on its key (or the nearest surviving row); refresh what differs."""
@@ -616,7 +308,7 @@ class KeyedTable(ScrollView, can_focus=True):
             self.refresh()
             return
         top, height = round(self.scroll_y), self.scrollable_content_region.height - 1
-        tree = self._parents
+        tree = self._data.parents
         for index in range(top, top + max(height, 0)):
             new = view[index] if index < len(view) else None
             old = old_view[index] if index < len(old_view) else None
@@ -647,27 +339,13 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _measure(self) -> None:
         """Size auto columns from their label and a sample of rows, so widths stay put as data streams in."""
-        columns = self._columns
-        widths = [cell_len(c.label) + 2 for c in columns]  # room for the sort glyph
-        rows, order = self._rows, self._order
-        # The first rows plus an even spread of the rest: enough to catch wide values without reading them all.
-        step = max(1, len(order) // _AUTO_SAMPLE)
-        for key in [*order[:_AUTO_SAMPLE], *order[_AUTO_SAMPLE::step]]:
-            cells = rows.get(key)
-            if cells is None:
-                continue
-            for i, value in enumerate(cells[: len(columns)]):
-                length = cell_len(_plain(value, columns[i]))
-                if length > widths[i]:
-                    widths[i] = length
-        auto = tuple(min(w, c.max_width) for w, c in zip(widths, columns, strict=True))
-        natural = tuple(min(w, _AUTO_MAX) for w in widths)
+        auto, natural = measure(self._data.columns, self._data.rows, self._data.order)
         if auto != self._auto_widths or natural != self._natural_widths:
             self._auto_widths, self._natural_widths = auto, natural
 
     def _scrollable(self) -> list[int]:
         """The columns that ← and → scroll past: all but the first and the flex (the row's name)."""
-        return [i for i, c in enumerate(self._columns) if i and not c.flex]
+        return [i for i, c in enumerate(self._data.columns) if i and not c.flex]
 
     def _scrolled_past(self) -> list[int]:
         return self._scrollable()[: self._column_offset]
@@ -702,129 +380,46 @@ class KeyedTable(ScrollView, can_focus=True):
         return True
 
     def _fit(self, total: int) -> tuple[int, ...]:
-        """Widths for `total` cells: declared widths stay; the flex column (usually the name) keeps at least its
-        `min_width` or a third of the width; auto columns give up cells, widest first, to make room."""
-        columns = self._columns
-        if not columns:
-            return ()
-        available = total - len(_SEPARATOR) * (len(columns) - 1)
-        autos = self._auto_widths or tuple(cell_len(c.label) for c in columns)
-        want = [c.width if c.width is not None else auto for c, auto in zip(columns, autos, strict=True)]
-        floor = [
-            c.min_width if c.min_width is not None else min(w, max(cell_len(c.label), 3))
-            for c, w in zip(columns, want, strict=True)
-        ]
-        flex = next((i for i, c in enumerate(columns) if c.flex), None)
-        if flex is not None:
-            label = cell_len(columns[flex].label)
-            if columns[flex].min_width is None:
-                floor[flex] = max(label, min(available // 3, 30))
-            want[flex] = floor[flex]
-        # Scrolled right (→): the first columns after the name give way, so the ones dropped at this width show.
-        for i in self._scrolled_past():
-            available += len(_SEPARATOR)
-            want[i] = floor[i] = 0
-        overflow = sum(want) - available
-        for i in sorted((i for i, c in enumerate(columns) if c.drop > 0), key=lambda i: -columns[i].drop):
-            if overflow <= 0:
-                break
-            overflow -= want[i] + len(_SEPARATOR)  # hidden: its cells and its separator go
-            want[i] = floor[i] = 0
-        while overflow > 0:  # shrink the widest auto column that can still give
-            candidates = [
-                i for i, c in enumerate(columns) if c.width is None and i != flex and want[i] > floor[i] and want[i]
-            ]
-            if not candidates:
-                break
-            widest = max(candidates, key=want.__getitem__)
-            want[widest] -= 1
-            overflow -= 1
-        if flex is not None:
-            # The flex column takes what is left, or gives back down to its label when even that is too much.
-            want[flex] = max(min(cell_len(columns[flex].label), want[flex]), want[flex] - overflow)
-            # On a wide terminal, room the flex column's values do not need lets capped columns show theirs whole.
-            natural = self._natural_widths
-            if len(natural) == len(columns):
-                spare = want[flex] - max(natural[flex], floor[flex])
-                for i, c in enumerate(columns):
-                    if spare <= 0:
-                        break
-                    if i != flex and c.width is None and want[i] and natural[i] > want[i]:
-                        give = min(natural[i] - want[i], spare)
-                        want[i] += give
-                        want[flex] -= give
-                        spare -= give
-        return tuple(want)
+        return fit(self._data.columns, total, self._auto_widths, self._natural_widths, self._scrolled_past())
 
     # ------------------------------------------------------------------ rendering
 
-    def _fit_cell(self, text: Text, width: int, justify: Align, middle: bool = False) -> Text:
-        if text.cell_len > width:
-            plain = text.plain
-            if middle and width >= 5 and len(plain) == text.cell_len:
-                # Names: the end is what tells them apart (mlw-prod-weu-07, a job's random suffix, a node id's
-                # tail), so the ellipsis goes in the middle and keeps the last part: mlw-prod-w…-07.
-                room = width - 1
-                cut = max(plain.rfind(ch) for ch in "-_./:")
-                tail = len(plain) - cut if cut > 0 else 0
-                if tail < 3:  # no last part, or a one-letter marker (a node id's "_d"): keep a third
-                    tail = room // 3
-                tail = max(2, min(tail, room // 2))
-                text = Text.assemble(text[: room - tail], self._ellipsis, text[len(plain) - tail :], end="")
-            else:
-                text = text.copy()
-                if width <= 1:
-                    text.truncate(width, overflow="crop")
-                else:
-                    text.truncate(width - 1, overflow="crop")
-                    text.append(self._ellipsis)
-        text.align(justify, width)
-        return text
-
-    def _cell(self, value: Cell, column: Column) -> Text:
-        if isinstance(value, Text) and column.format is None:
-            text = value.copy()
-            if _CONTROL.search(text.plain):  # one for one, so the spans stay in place
-                text.plain = _CONTROL.sub(" ", text.plain)
-            return text
-        # Never markup: a job called "[bold]x" shows as typed.
-        return Text(_CONTROL.sub(" ", _plain(value, column)), style="dim" if value is None else "")
-
     def _glyph(self, key: str | None, view: Sequence[str], index: int) -> int:
         """0: not a child; 1: a child with a sibling after it (├); 2: the last of its siblings shown (└)."""
-        parent = self._parents.get(key) if key is not None else None
+        parent = self._data.parents.get(key) if key is not None else None
         if parent is None:
             return 0
         after = view[index + 1] if index + 1 < len(view) else None
-        return 1 if after is not None and self._parents.get(after) == parent else 2
+        return 1 if after is not None and self._data.parents.get(after) == parent else 2
 
     def _row_glyph(self, key: str) -> int:
-        return self._glyph(key, self._view, self._positions[key]) if self._parents else 0
+        return self._glyph(key, self._view, self._positions[key]) if self._data.parents else 0
 
     def _shown(self) -> Iterator[tuple[int, Column, int]]:
         """(index, column, width) of the columns drawn at this width: a dropped column has width 0."""
-        for i, (column, width) in enumerate(zip(self._columns, self._widths, strict=True)):
+        for i, (column, width) in enumerate(zip(self._data.columns, self._widths, strict=True)):
             if width:
                 yield i, column, width
 
     def _row_text_line(self, key: str, glyph: int) -> Text:
-        cells = self._rows[key]
+        cells = self._data.rows[key]
         line = Text(no_wrap=True, end="")
         for n, (i, column, column_width) in enumerate(self._shown()):
             if n:
-                line.append(_SEPARATOR)
+                line.append(SEPARATOR)
             value = cells[i] if i < len(cells) else None
-            text = self._cell(value, column)
+            text = cell_text(value, column)
             if i == 0 and glyph:
                 text = Text.assemble(f"  {self._branch if glyph == 1 else self._branch_last} ", text)
-            line.append_text(self._fit_cell(text, column_width, column.justify, middle=n == 0 or column.flex))
+            middle = n == 0 or column.flex
+            line.append_text(fit_cell(text, column_width, column.justify, self._ellipsis, middle))
         line.truncate(self._layout_width, overflow="crop", pad=True)
         return line
 
     def _render_row(self, key: str, cursor: bool) -> Strip:
         width = self._layout_width
         glyph = self._row_glyph(key)
-        cache_key = (key, self._versions[key], self._widths, cursor, glyph)
+        cache_key = (key, self._data.versions[key], self._widths, cursor, glyph)
         strip = self._line_cache.get(cache_key)
         if strip is not None:
             return strip
@@ -841,13 +436,13 @@ class KeyedTable(ScrollView, can_focus=True):
         line = Text(no_wrap=True, end="")
         for n, (_, column, column_width) in enumerate(self._shown()):
             if n:
-                line.append(_SEPARATOR)
+                line.append(SEPARATOR)
             label = Text(column.label)
-            if column.key == self._sort_column and column_width >= 3:
+            if column.key == self._data.sort_column and column_width >= 3:
                 # The direction glyph survives truncation: it is what says how the rows are ordered.
-                label = self._fit_cell(label, min(label.cell_len, column_width - 2), "left")
-                label.append(f" {self._down if self._sort_reverse else self._up}")
-            line.append_text(self._fit_cell(label, column_width, column.justify))
+                label = fit_cell(label, min(label.cell_len, column_width - 2), "left", self._ellipsis)
+                label.append(f" {self._down if self._data.sort_reverse else self._up}")
+            line.append_text(fit_cell(label, column_width, column.justify, self._ellipsis))
         line.truncate(width, overflow="crop", pad=True)
         style = self.get_component_rich_style("keyed-table--header")
         return Strip(line.render(self.app.console), width).apply_style(style)
@@ -858,7 +453,7 @@ class KeyedTable(ScrollView, can_focus=True):
             return self._render_header()
         index = round(self.scroll_y) + y - 1
         if index >= len(self._view):
-            if index == 0 and self._rows:
+            if index == 0 and self._data.rows:
                 note = Text(" no rows match the filter", style="dim", end="")
                 note.truncate(self._layout_width, pad=True)
                 return Strip(note.render(self.app.console), self._layout_width).apply_style(self.rich_style)
@@ -938,7 +533,7 @@ class KeyedTable(ScrollView, can_focus=True):
     def _column_at(self, x: int) -> str | None:
         edge = 0
         for _, column, width in self._shown():
-            edge += width + len(_SEPARATOR)
+            edge += width + len(SEPARATOR)
             if x < edge:
                 return column.key
         return None
