@@ -7,6 +7,10 @@ platform-metrics panel asks for the matching interval. At 80 columns one panel s
 wide terminals get a grid. Each visible panel loads in its own thread worker and reschedules itself on the
 app's refresh interval once it has finished (no overlapping polls); nothing loads while the screen is hidden
 or auto-refresh is paused (`p`), and a panel that is not shown is loaded only when it is shown.
+
+This module is the screen: its layout, when each panel loads, and the keys. What a panel loads is
+screens/metrics_data.py, how it draws screens/metrics_panel.py, the scope and query modals
+screens/metrics_modals.py, and the KQL editor screens/kql_editor.py.
 """
 
 from __future__ import annotations
