@@ -4,57 +4,52 @@ Each endpoint row is followed by its deployments, indented. Traffic, scale and d
 service's mutation choke point via `act()` (plan, `az ml` equivalent, confirmation); forms check their
 input with the same validate function the service runs, so a refused value never leaves the form.
 Logs and a test invoke open in modals; both run in thread workers.
+
+This module is the list and its keys; the describe view is screens/deployment_describe.py, the traffic and
+scale forms screens/deployment_forms.py, the test invoke screens/deployment_invoke.py and the container log
+screens/deployment_logs.py.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Input, Static
 
 from screens.base import ResourceScreen, mutating, state_text
+from screens.deployment_describe import asset_label, describe_row
+from screens.deployment_forms import (
+    TrafficFormScreen,
+    pairs,
+    scale_count,
+    scale_form,
+    traffic_details,
+    traffic_form,
+    traffic_params,
+)
+from screens.deployment_invoke import InvokeResultScreen, chosen_deployment, invoke_form, invoke_plan
 from screens.deployment_logs import LogsScreen
 from screens.host import host
-from screens.modals import Field, FormScreen, Validator, field_errors
+from screens.modals import ConfirmScreen
 from screens.widgets.table import Cell, Column
 from services.kinds.deployments import TreeRow as Row
 from services.models import Workspace
 from services.models.deployments import (
-    BatchDeployment,
     BatchEndpoint,
     InvokeResult,
     OnlineDeployment,
     OnlineEndpoint,
-    Probe,
-    Traffic,
     as_dict,
 )
-from services.times import iso
 
 if TYPE_CHECKING:
     from services.mutations import Target
     from services.session import Session
 
-Endpoint = OnlineEndpoint | BatchEndpoint
-Deployment = OnlineDeployment | BatchDeployment
-
-DEFAULT_PAYLOAD = '{"data": [[1, 2, 3, 4]]}'
-
-
 # -- small formatters ------------------------------------------------------------------------------
-
-
-def _routing(traffic: Traffic, empty: str = "none") -> str:
-    shown = [f"{name} {pct}%" for name, pct in traffic if pct]
-    return ", ".join(shown) if shown else empty
 
 
 def _traffic_cell(ep: OnlineEndpoint, name: str) -> Cell:
@@ -66,41 +61,10 @@ def _traffic_cell(ep: OnlineEndpoint, name: str) -> Cell:
     return str(live) if live else Text("0", style="dim")
 
 
-def _probe(p: Probe) -> str:
-    if not p.period_s and not p.failure_threshold:
-        return "default"
-    return (
-        f"initial delay {p.initial_delay_s:g}s, period {p.period_s:g}s, timeout {p.timeout_s:g}s, "
-        f"failure threshold {p.failure_threshold}, success threshold {p.success_threshold}"
-    )
-
-
-def _asset(asset_id: str, kind: str) -> str:
-    """`.../models/churn-model/versions/5` → `churn-model:5` (the id itself when it has another shape)."""
-    parts = asset_id.rstrip("/").split("/")
-    if kind in parts:
-        i = parts.index(kind)
-        name = parts[i + 1] if i + 1 < len(parts) else ""
-        version = parts[i + 3] if i + 3 < len(parts) and parts[i + 2] == "versions" else ""
-        return f"{name}:{version}" if version else name
-    return asset_id.removeprefix("azureml:")
-
-
 def _target(ws: Workspace, name: str = "", parent: str = "") -> Target:
     from services.mutations import Target
 
     return Target(ws.subscription_id, ws.resource_group, ws.name, name, parent)
-
-
-def _whole(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int:
-    text = values.get(name, "").strip().removesuffix("%").strip()
-    if not text:
-        return 0
-    try:
-        return int(text)
-    except ValueError:
-        errors[name] = "must be a whole number"
-        return 0
 
 
 # -- the list --------------------------------------------------------------------------------------
@@ -182,112 +146,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
         }
 
     def describe_fields(self, row: Row) -> list[tuple[str, str]]:
-        ep, d = row.endpoint, row.deployment
-        if d is None:
-            return self._describe_endpoint(row, ep)
-        if isinstance(d, OnlineDeployment):
-            return self._describe_online(d, ep)
-        return self._describe_batch(d, ep)
-
-    def _describe_endpoint(self, row: Row, ep: Endpoint) -> list[tuple[str, str]]:
-        fields = [("Name", ep.name), ("Id", ep.id), ("Kind", row.kind)]
-        if isinstance(ep, OnlineEndpoint):
-            fields += [
-                ("Auth mode", ep.auth_mode),
-                ("Scoring URI", ep.scoring_uri),
-                ("Swagger URI", ep.swagger_uri),
-                ("Traffic", _routing(ep.traffic)),
-                ("Mirror traffic", _routing(ep.mirror_traffic)),
-                ("Public network access", ep.public_network_access or "-"),
-            ]
-            if ep.compute:
-                fields.append(("Kubernetes compute", ep.compute))
-        else:
-            fields += [
-                ("Auth mode", ep.auth_mode),
-                ("Scoring URI", ep.scoring_uri),
-                ("Swagger URI", ep.swagger_uri),
-                ("Default deployment", ep.default_deployment or "none"),
-            ]
-        fields += [
-            ("Deployments", ", ".join(row.deployment_names) or "none"),
-            ("Provisioning state", ep.provisioning_state),
-            ("Region", ep.location),
-            ("Description", ep.description),
-        ]
-        if isinstance(ep, OnlineEndpoint):
-            fields.append(("Tags", ", ".join(f"{k}={v}" for k, v in ep.tags)))
-            created = iso(ep.created_on)
-            fields.append(("Created", f"{created} by {ep.created_by}" if ep.created_by else created))
-        else:
-            fields.append(("Created", iso(ep.created_on)))
-        if row.error:
-            fields.append(("Error", f"deployments could not be read: {row.error}"))
-        return fields
-
-    def _describe_online(self, d: OnlineDeployment, ep: Endpoint) -> list[tuple[str, str]]:
-        s, rs = d.scale, d.request_settings
-        if s.autoscaled:
-            scale = (
-                f"TargetUtilization: {s.min_instances} to {s.max_instances} instances, "
-                f"target {s.target_utilization}% utilization, polling every {s.polling_interval_s:g}s"
-            )
-        else:
-            scale = f"{s.scale_type} (the instance count is set by hand)"
-        live = ep.traffic_of(d.name) if isinstance(ep, OnlineEndpoint) else 0
-        mirror = ep.mirror_of(d.name) if isinstance(ep, OnlineEndpoint) else 0
-        fields = [
-            ("Name", d.name),
-            ("Endpoint", d.endpoint),
-            ("Id", d.id),
-            ("Kind", d.kind),
-            ("Model", f"{_asset(d.model, 'models')} ({d.model})" if d.model else "-"),
-            ("Environment", _asset(d.environment, "environments") or "-"),
-            ("Instance type", d.instance_type),
-            ("Instance count", str(d.instance_count)),
-            ("Scale settings", scale),
-            (
-                "Request settings",
-                f"timeout {rs.request_timeout_ms} ms, {rs.max_concurrent_requests_per_instance} concurrent "
-                f"requests per instance, max queue wait {rs.max_queue_wait_ms} ms",
-            ),
-            ("Liveness probe", _probe(d.liveness_probe)),
-            ("Readiness probe", _probe(d.readiness_probe)),
-            ("Traffic", f"live {live}%, mirrored {mirror}%"),
-            ("Provisioning state", d.provisioning_state),
-            ("App Insights", "enabled" if d.app_insights_enabled else "disabled"),
-            ("Egress public network", d.egress_public_network_access or "-"),
-            ("Created", iso(d.created_on)),
-            ("Modified", iso(d.modified_on)),
-            ("Description", d.description),
-        ]
-        if d.error is not None:
-            fields.append(("Error", f"{d.error.code}: {d.error.message}"))
-        return fields
-
-    def _describe_batch(self, d: BatchDeployment, ep: Endpoint) -> list[tuple[str, str]]:
-        default = isinstance(ep, BatchEndpoint) and ep.default_deployment.lower() == d.name.lower()
-        threshold = "ignore failed mini-batches" if d.error_threshold < 0 else str(d.error_threshold)
-        return [
-            ("Name", d.name),
-            ("Endpoint", d.endpoint),
-            ("Id", d.id),
-            ("Default deployment", "yes" if default else "no"),
-            ("Model", f"{_asset(d.model, 'models')} ({d.model})" if d.model else "-"),
-            ("Environment", _asset(d.environment, "environments") or "-"),
-            ("Compute", d.compute),
-            ("Instance type", d.instance_type or "-"),
-            ("Instance count", str(d.instance_count)),
-            ("Mini-batch size", str(d.mini_batch_size)),
-            ("Max concurrency", f"{d.max_concurrency_per_instance} per instance"),
-            ("Retries", f"{d.max_retries}, timeout {d.retry_timeout_s:g}s"),
-            ("Error threshold", threshold),
-            ("Output", f"{d.output_action} to {d.output_file_name}" if d.output_file_name else d.output_action),
-            ("Logging level", d.logging_level),
-            ("Provisioning state", d.provisioning_state),
-            ("Created", iso(d.created_on)),
-            ("Description", d.description),
-        ]
+        return describe_row(row)
 
     def _summary(self) -> str:
         rows = [r for r in self.models.values() if self.include(r)]
@@ -365,45 +224,12 @@ class DeploymentsScreen(ResourceScreen[Row]):
             self.notify(f"{ep.name} has no deployments to route traffic to.", severity="warning")
             return
         from services import deployments as svc
-        from services.mutations import registry
-
-        op = registry()["deployments.update_traffic"]
-
-        def params_of(values: Mapping[str, str], errors: dict[str, str]) -> dict[str, Any]:
-            live = {n: _whole(values, f"live-{n}", errors) for n in names}
-            mirror = {n: pct for n in names if (pct := _whole(values, f"mirror-{n}", errors))}
-            params: dict[str, Any] = {"traffic": live, "deployments": names}
-            if mirror or ep.mirror_traffic:
-                params["mirror_traffic"] = mirror  # {} stops mirroring; left out, today's is kept
-            return params
-
-        def validate(values: dict[str, str]) -> dict[str, str]:
-            errors: dict[str, str] = {}
-            params = params_of(values, errors)
-            if errors:
-                return errors
-            try:
-                if op.validate:
-                    op.validate(params)
-            except Exception as e:
-                return _place_traffic_errors(_errors_list(e), names)
-            return {}
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            params = params_of(values, {})
+            params = traffic_params(values, ep, names, {})
             target = _target(ws, ep.name)
-            live_change = ", ".join(f"{n} {ep.traffic_of(n)}% → {params['traffic'][n]}%" for n in names)
-            details = [f"Live: {live_change}"]
-            if "mirror_traffic" in params:
-                mirror = params["mirror_traffic"]
-                details.append(
-                    "Mirror: "
-                    + ", ".join(
-                        f"{n} {ep.mirror_of(n)}% → {mirror.get(n, 0)}%" for n in names if n in mirror or ep.mirror_of(n)
-                    )
-                )
             shown = {k: v for k, v in params.items() if k != "deployments"}
             self.act(
                 "deployments.update_traffic",
@@ -412,16 +238,11 @@ class DeploymentsScreen(ResourceScreen[Row]):
                 lambda: svc.update_traffic(session, target, **params),
                 key=row.key,
                 doing="routing",
-                done=f"{ep.name}: traffic {_pairs(params['traffic'])}",
-                details=details,
+                done=f"{ep.name}: traffic {pairs(params['traffic'])}",
+                details=traffic_details(ep, names, params),
             )
 
-        fields = [Field(f"live-{n}", f"{n}: live traffic %", str(ep.traffic_of(n))) for n in names]
-        fields += [
-            Field(f"mirror-{n}", f"{n}: mirrored traffic % (0-50, a copy of live requests)", str(ep.mirror_of(n)))
-            for n in names
-        ]
-        self.app.push_screen(TrafficFormScreen(f"Traffic of {ep.name}", fields, validate, names), callback=submitted)
+        self.app.push_screen(traffic_form(ep, names), callback=submitted)
 
     # -- e: scale -------------------------------------------------------------------------------
 
@@ -435,27 +256,13 @@ class DeploymentsScreen(ResourceScreen[Row]):
         if d is None:
             return
         from services import deployments as svc
-        from services.mutations import registry
 
-        op = registry()["deployments.scale"]
         target = _target(ws, d.name, d.endpoint)
-
-        def validate(values: dict[str, str]) -> dict[str, str]:
-            errors: dict[str, str] = {}
-            count = _whole(values, "instance_count", errors)
-            if errors:
-                return errors
-            try:
-                if op.validate:
-                    op.validate({"instance_count": count})
-            except Exception as e:
-                return field_errors(e)
-            return {}
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            count = _whole(values, "instance_count", {})
+            count = scale_count(values)
             self.act(
                 "deployments.scale",
                 target,
@@ -467,14 +274,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
                 details=(f"Instance count: {d.instance_count} → {count} ({d.instance_type})",),
             )
 
-        self.app.push_screen(
-            FormScreen(
-                f"Scale {row.name}",
-                [Field("instance_count", "Instance count", str(d.instance_count), "1 to 20")],
-                validate,
-            ),
-            callback=submitted,
-        )
+        self.app.push_screen(scale_form(f"Scale {row.name}", d), callback=submitted)
 
     # -- D: delete ------------------------------------------------------------------------------
 
@@ -501,7 +301,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
             key=row.key,
             doing="deleting",
             done=f"{row.name}: deleted",
-            details=(f"{d.instance_count} instances of {d.instance_type}, model {_asset(d.model, 'models')}",),
+            details=(f"{d.instance_count} instances of {d.instance_type}, model {asset_label(d.model, 'models')}",),
         )
 
     # -- *: a batch endpoint's default deployment ----------------------------------------------
@@ -559,24 +359,11 @@ class DeploymentsScreen(ResourceScreen[Row]):
             self.notify(f"{ep.name} is a batch endpoint: it scores in jobs, not requests.", severity="warning")
             return
         names = self._endpoint_row(row).deployment_names
-        known = {n.lower(): n for n in names}
-
-        def validate(values: dict[str, str]) -> dict[str, str]:
-            from services.validation import json_payload
-
-            errors: dict[str, str] = {}
-            _, error = json_payload(values.get("payload", ""))
-            if error is not None:
-                errors["payload"] = error.rule
-            wanted = values.get("deployment_name", "")
-            if wanted and wanted.lower() not in known:
-                errors["deployment_name"] = f"names deployment '{wanted}'; {ep.name} has {', '.join(names) or 'none'}"
-            return errors
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            wanted = known.get(values.get("deployment_name", "").lower(), "")
+            wanted = chosen_deployment(values, names)
             target = _target(ws, ep.name)
             payload = values.get("payload", "")
 
@@ -584,48 +371,11 @@ class DeploymentsScreen(ResourceScreen[Row]):
                 self._status(f"invoking {ep.name}{' → ' + wanted if wanted else ''}…")
                 self._invoke(session, target, payload, wanted, names)
 
-            self._plan_invoke(target, ep, wanted, payload, run)
+            plan = invoke_plan(target, ep, wanted, payload, host(self).production)
+            self.app.push_screen(ConfirmScreen(plan), callback=lambda ok: run() if ok else None)
 
         deployment = row.deployment.name if row.deployment is not None else ""
-        self.app.push_screen(
-            FormScreen(
-                f"Test {ep.name}",
-                [
-                    Field("payload", "Request JSON", DEFAULT_PAYLOAD),
-                    Field("deployment_name", "Deployment", deployment, "empty: as the traffic routes it"),
-                ],
-                validate,
-                submit_label="Invoke",
-            ),
-            callback=submitted,
-        )
-
-    def _plan_invoke(
-        self, target: Target, ep: OnlineEndpoint, wanted: str, payload: str, run: Callable[[], None]
-    ) -> None:
-        """Like every action: what will be sent and where, and the `az ml` equivalent, before anything is sent;
-        on a production profile the endpoint's name is typed to confirm."""
-        from screens.modals import ConfirmScreen, Plan
-        from services import mutations
-
-        op = mutations.registry()["deployments.invoke"]
-        if wanted:
-            route = f"Route: deployment {wanted} (the azureml-model-deployment header)"
-        else:
-            split = ", ".join(f"{n} {p}%" for n, p in ep.traffic if p) or "no live traffic"
-            route = f"Route: as the endpoint's traffic routes it ({split})"
-        plan = Plan(
-            title=op.title,
-            target=target.describe(),
-            az=mutations.az_command("deployments.invoke", target, {"deployment_name": wanted}),
-            confirm_text=ep.name if host(self).production else "",
-            details=(
-                f"Request: {len(payload.encode())} bytes of JSON (request.json) to {ep.scoring_uri}",
-                route,
-                f"Auth: {ep.auth_mode} (the key or token is read when sent, never shown)",
-            ),
-        )
-        self.app.push_screen(ConfirmScreen(plan), callback=lambda ok: run() if ok else None)
+        self.app.push_screen(invoke_form(ep, names, deployment), callback=submitted)
 
     @work(thread=True, group="invoke", exclusive=True, exit_on_error=False)
     def _invoke(self, session: Session, target: Target, payload: str, deployment: str, names: tuple[str, ...]) -> None:
@@ -646,130 +396,6 @@ class DeploymentsScreen(ResourceScreen[Row]):
     def _invoke_failed(self, endpoint: str, message: str) -> None:
         self._status(self._summary())
         self.notify(f"{endpoint}: {message}", title="Invoke failed", severity="error", timeout=10)
-
-
-def _pairs(m: Mapping[str, int]) -> str:
-    return "/".join(f"{k} {v}" for k, v in m.items())
-
-
-def _errors_list(exc: Exception) -> list[tuple[str, str]]:
-    from services.validation import ValidationError
-
-    if isinstance(exc, ValidationError):
-        return [(e.field, e.rule) for e in exc.errors]
-    return [("_form", str(exc))]
-
-
-def _place_traffic_errors(errors: list[tuple[str, str]], names: Sequence[str]) -> dict[str, str]:
-    """Put each of the service's traffic errors under the form field it is about: a rule that starts with a
-    deployment's name under that deployment's field; a rule about the whole map (the sum, one mirror only)
-    under the group's last field, next to the running sum."""
-    out: dict[str, str] = {}
-    by_length = sorted(names, key=len, reverse=True)
-    for field, rule in errors:
-        group = {"traffic": "live", "mirror_traffic": "mirror"}.get(field)
-        if group is None:
-            out.setdefault(field, rule)
-            continue
-        name = next((n for n in by_length if rule.startswith(n + " ")), None)
-        out.setdefault(f"{group}-{name or names[-1]}", rule)
-    return out
-
-
-# -- modals ----------------------------------------------------------------------------------------
-
-
-class TrafficFormScreen(FormScreen):
-    """The traffic form, with the running sums of live and mirrored traffic under the fields."""
-
-    def __init__(self, title: str, fields: Sequence[Field], validate: Validator, names: Sequence[str]) -> None:
-        super().__init__(title, fields, validate, submit_label="Next")
-        self._names = tuple(names)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        body = self.query_one(VerticalScroll)
-        body.mount(Static(self._sum_text(), id="traffic-sum"), before="#error-_form")
-
-    def _sum_text(self) -> Text:
-        values = self.values()
-        live, mirror, bad = 0, 0, False
-        for n in self._names:
-            for prefix in ("live", "mirror"):
-                typed = values.get(f"{prefix}-{n}", "").removesuffix("%").strip() or "0"
-                try:
-                    pct = int(typed)
-                except ValueError:
-                    bad = True
-                    continue
-                if prefix == "live":
-                    live += pct
-                else:
-                    mirror += pct
-        text = Text("Live total: ")
-        text.append(f"{live}%", style="bold" if live in (0, 100) else "bold yellow")
-        text.append(" (100, or 0 to route nothing) · mirrored: ")
-        text.append(f"{mirror}%", style="bold")
-        if bad:
-            text.append(" · some values are not whole numbers", style="yellow")
-        return text
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        found = self.query("#traffic-sum")
-        if found:
-            found.first(Static).update(self._sum_text())
-
-
-class InvokeResultScreen(ModalScreen[None]):
-    """What a test request returned: status, the deployment that answered, latency and the response."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close", id="invoke.close"),
-        Binding("y", "copy", "Copy response", id="invoke.copy"),
-    ]
-
-    MAX_SHOWN = 20_000
-
-    def __init__(self, endpoint: str, result: InvokeResult) -> None:
-        super().__init__()
-        self.endpoint = endpoint
-        self.result = result
-
-    def response_text(self) -> str:
-        r = self.result
-        if r.response is None:
-            return r.text or "(empty body)"
-        if isinstance(r.response, str):
-            return r.response
-        return json.dumps(r.response, indent=2)
-
-    def compose(self) -> ComposeResult:
-        r = self.result
-        text = Text()
-        text.append(f"Test of {self.endpoint}\n\n", style="bold")
-        for label, value in (
-            ("Status", str(r.status)),
-            ("Deployment", r.deployment or "(not reported)"),
-            ("Latency", f"{r.latency_ms:.1f} ms"),
-            ("Request", f"{r.request_bytes} bytes"),
-        ):
-            text.append(f"{label:<11}", style="bold")
-            text.append(f"{value}\n")
-        text.append("Response\n", style="bold")
-        body = self.response_text()
-        if len(body) > self.MAX_SHOWN:
-            body = body[: self.MAX_SHOWN] + f"\n… ({len(body) - self.MAX_SHOWN} more characters; y copies it all)"
-        text.append(body + "\n")
-        text.append("\ny copies the response · esc closes", style="dim")
-        with VerticalScroll(classes="modal-body"):
-            yield Static(text, id="invoke-text")
-
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.response_text())
-        self.notify("Copied the response to the clipboard", timeout=3)
-
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(result)
 
 
 __all__ = [

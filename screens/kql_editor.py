@@ -221,12 +221,12 @@ class KqlEditorScreen(Screen[None]):
             law = monitor.log_analytics_workspace(session, ws)
             result = monitor.run_query(session, law, kql, timespan)
         except KqlQueryFailed as e:
-            from screens.metrics import describe_failure
+            from screens.metrics_data import describe_failure
 
             self.app.call_from_thread(self._refused, e.error, describe_failure(e))
             return
         except Exception as e:
-            from screens.metrics import describe_failure
+            from screens.metrics_data import describe_failure
 
             self.app.call_from_thread(self._failed, describe_failure(e))
             return

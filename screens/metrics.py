@@ -7,6 +7,10 @@ platform-metrics panel asks for the matching interval. At 80 columns one panel s
 wide terminals get a grid. Each visible panel loads in its own thread worker and reschedules itself on the
 app's refresh interval once it has finished (no overlapping polls); nothing loads while the screen is hidden
 or auto-refresh is paused (`p`), and a panel that is not shown is loaded only when it is shown.
+
+This module is the screen: its layout, when each panel loads, and the keys. What a panel loads is
+screens/metrics_data.py, how it draws screens/metrics_panel.py, the scope and query modals
+screens/metrics_modals.py, and the KQL editor screens/kql_editor.py.
 """
 
 from __future__ import annotations
@@ -14,23 +18,23 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Vertical, VerticalScroll
-from textual.geometry import Region
-from textual.screen import ModalScreen, Screen
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Static
 
 from screens.host import host
+from screens.metrics_data import RANGES, Loaded, Params, Scope, Targets, describe_failure, fetch_panel, load_targets
+from screens.metrics_modals import KqlScreen, ScopeScreen
+from screens.metrics_panel import MetricPanel
 from screens.modals import Field, FormScreen
-from screens.widgets.charts import ChartData, TimeChart, chart_from_rows
+from screens.widgets.charts import ChartData
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
@@ -39,310 +43,23 @@ from services import monitor
 from services.metrics_catalog import PANELS, PanelSpec
 
 if TYPE_CHECKING:
-    from services.models import LogsResult, MetricSeries, OnlineDeployment, OnlineEndpoint, Workspace
+    from services.models import Workspace
     from services.models.monitor import PanelQuery
     from services.session import Session
 
-RANGES: tuple[tuple[str, dt.timedelta], ...] = (
-    ("15m", dt.timedelta(minutes=15)),
-    ("1h", dt.timedelta(hours=1)),
-    ("6h", dt.timedelta(hours=6)),
-    ("24h", dt.timedelta(hours=24)),
-    ("7d", dt.timedelta(days=7)),
-)
+__all__ = [
+    "PANELS",
+    "RANGES",
+    "KqlScreen",
+    "MetricPanel",
+    "MetricsScreen",
+    "Scope",
+    "ScopeScreen",
+    "describe_failure",
+]
+
 GRID_MIN_SIZE = (120, 34)  # columns, rows: below this, one panel at a time
 Y_AXIS = 10  # columns a chart spends on its y labels and frame
-
-
-@dataclass(frozen=True)
-class Scope:
-    kind: str = "workspace"  # workspace | cluster | endpoint
-    name: str = ""
-
-    @property
-    def label(self) -> str:
-        return "workspace" if self.kind == "workspace" else f"{self.kind} {self.name}"
-
-    def values(self) -> dict[str, str]:
-        return {self.kind: self.name} if self.kind != "workspace" else {}
-
-
-@dataclass
-class Targets:
-    """What a scope can name: the workspace's clusters and online endpoints (with their deployments)."""
-
-    clusters: list[str] = field(default_factory=list)
-    endpoints: list[OnlineEndpoint] = field(default_factory=list)
-    deployments: dict[str, list[OnlineDeployment]] = field(default_factory=dict)  # endpoint name → deployments
-    loaded: bool = False
-
-
-@dataclass(frozen=True)
-class Params:
-    """What a panel's data depends on: a change reloads it."""
-
-    range: dt.timedelta
-    scope: Scope
-    bin: dt.timedelta
-    workspace: str
-    width: int = field(default=60, compare=False)  # the columns the bin was chosen for
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A panel's answer, built in the worker."""
-
-    params: Params
-    query: str  # the KQL sent (or, for platform metrics, a description of the request)
-    columns: tuple[tuple[str, str], ...] = ()
-    rows: tuple[tuple[Any, ...], ...] = ()
-    series: tuple[MetricSeries, ...] = ()
-    partial: str = ""
-
-
-def _short_node(node: str) -> str:
-    # Node ids lead with what tells them apart (tvm-<pool>_<n>-<created>); the legend has little room.
-    return node if len(node) <= 20 else node[:18] + ".."
-
-
-def _request_id(exc: BaseException) -> str:
-    from services.errors import classify
-
-    for e in (exc, exc.__cause__):
-        if e is not None:
-            rid = classify(e).request_id
-            if rid:
-                return rid
-    return ""
-
-
-def describe_failure(exc: BaseException) -> str:
-    """Azure's message (and where, for KQL), with the request id when there is one."""
-    from services.errors import describe
-    from services.models import KqlQueryFailed
-
-    if isinstance(exc, KqlQueryFailed):
-        rid = _request_id(exc)
-        return str(exc.error) + (f" (request id {rid})" if rid else "")
-    if isinstance(exc, monitor.MonitorLookupError):
-        return str(exc)
-    return describe(exc)
-
-
-class MetricPanel(Vertical, can_focus=True):
-    """One chart with its title, bin and last update in the border, errors underneath."""
-
-    DEFAULT_CSS = """
-    MetricPanel { border: round $panel-lighten-2; height: 1fr; padding: 0; }
-    MetricPanel.-current { border: round $accent; }
-    MetricPanel:focus { border: round $accent; background-tint: $foreground 0%; }
-    MetricPanel > .panel-message { height: auto; max-height: 6; color: $error; padding: 0 1; display: none; }
-    MetricPanel > .panel-message.-shown { display: block; }
-    MetricPanel.-failed > TimeChart { display: none; }
-    """
-
-    def __init__(self, spec: PanelSpec, index: int) -> None:
-        super().__init__(id=f"panel-{spec.key}")
-        self.spec = spec
-        self.index = index
-        self.variant = 0
-        self.query_def: PanelQuery | None = None
-        self.loaded: Loaded | None = None
-        self.data: ChartData | None = None
-        self.kql = ""
-        self.error = ""
-        self.updated = ""
-        self.busy = False
-        self.loaded_at = 0.0
-        self.loads = 0
-        self.attempted: Params | None = None  # the last load's parameters, whether it worked or not
-        self._border_rows: tuple[int, ...] = ()  # set while only the border's text changes
-        self._border_text: tuple[str | None, str | None] = (None, None)
-
-    def on_focus(self) -> None:
-        screen = self.screen
-        if isinstance(screen, MetricsScreen) and screen.current != self.index:
-            screen._select(self.index)
-
-    def compose(self) -> ComposeResult:
-        yield TimeChart(id=f"chart-{self.spec.key}")
-        yield Static("", classes="panel-message")
-
-    @property
-    def chart(self) -> TimeChart:
-        return self.query_one(TimeChart)
-
-    @property
-    def title(self) -> str:
-        base = self.query_def.title if self.query_def is not None else self.spec.title
-        if self.spec.variants:
-            base += f" · {self.spec.variants[self.variant][1]}"
-        return base
-
-    @property
-    def params(self) -> Params | None:
-        return self.loaded.params if self.loaded is not None else None
-
-    def decorate(self) -> None:
-        parts: list[str] = []
-        params = self.params
-        if params is not None:
-            parts.append(("interval " if self.spec.platform else "bin ") + monitor.kql_timespan(params.bin))
-        if self.data is not None and self.data.hidden:
-            parts.append(f"+{self.data.hidden} series")
-        if self.updated:  # (a load in flight shows in the status line: the chart stays as it is)
-            parts.append(("STALE " if self.error and self.data is not None else "updated ") + self.updated)
-        self._set_border(f"{self.index + 1} {self.title}", " · ".join(parts))
-
-    def _set_border(self, title: str, subtitle: str) -> None:
-        """Change the border's texts, repainting only the border row that changed (Textual repaints the whole
-        panel, chart included, when a border title is set)."""
-        old_title, old_subtitle = self._border_text
-        height = self.outer_size.height
-        rows: tuple[int, ...] = (0,) if title != old_title else ()
-        rows += (height - 1,) if subtitle != old_subtitle else ()
-        if not rows:
-            return
-        self._border_text = (title, subtitle)
-        self._border_rows = rows if height > 1 else ()
-        try:
-            self.border_title, self.border_subtitle = title, subtitle
-        finally:
-            self._border_rows = ()
-
-    def refresh(
-        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
-    ) -> MetricPanel:
-        if self._border_rows and not regions and repaint and not layout and not recompose:
-            # Regions are taken relative to the content: the border rows sit outside it.
-            width, (x, top) = self.outer_size.width, self.content_offset
-            return super().refresh(*(Region(-x, y - top, width, 1) for y in self._border_rows))
-        super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-        return self
-
-    def message(self, text: str) -> None:
-        msg = self.query_one(".panel-message", Static)
-        msg.update(Text(text))
-        msg.set_class(bool(text), "-shown")
-
-    def rebuild(self) -> None:
-        """The chart from the loaded rows (again, after `m` picks another variant)."""
-        loaded = self.loaded
-        if loaded is None:
-            return
-        spec = self.spec
-        variant = spec.variants[self.variant][0] if spec.variants else ""
-        if spec.platform:
-            self.data = _chart_from_metrics(loaded.series, variant, loaded.params.scope)
-        else:
-            column = spec.variant_column
-            where: Callable[[dict[str, Any]], bool] | None = (
-                (lambda rec: rec.get(column) == variant) if column else None
-            )
-            label = (lambda prefix, col: _short_node(prefix)) if spec.key == "utilization" else None
-            self.data = chart_from_rows(
-                loaded.columns,
-                loaded.rows,
-                values=spec.values,
-                split=spec.split,
-                where=where,
-                fill=spec.fill,
-                unit=spec.unit,
-                label=label,
-            )
-        empty = "no data in this time range" + (f" ({loaded.partial})" if loaded.partial else "")
-        self.chart.set_data(self.data, empty)
-        self.message(f"partial result: {loaded.partial}" if loaded.partial else "")
-        self.set_class(False, "-failed")
-        self.decorate()
-
-    def failed(self, message: str) -> None:
-        self.error = message
-        self.set_class(self.data is None, "-failed")
-        self.message(("STALE (last update failed): " if self.data is not None else "") + message)
-        self.decorate()
-
-
-def _chart_from_metrics(series: tuple[MetricSeries, ...], metric: str, scope: Scope) -> ChartData:
-    chosen = [s for s in series if s.metric == metric]
-    times = sorted({p.timestamp for s in chosen for p in s.points})
-    rows: list[tuple[Any, ...]] = []
-    for s in chosen:
-        parts = s.resource_id.rstrip("/").split("/")
-        name = parts[-1] if scope.kind == "endpoint" else "/".join(parts[-3::2])  # endpoint/deployment
-        rows.extend((p.timestamp, name, p.average) for p in s.points)
-    if not times:
-        return ChartData((), (), "%")
-    return chart_from_rows(
-        (("TimeGenerated", "datetime"), ("Deployment", "string"), ("Value", "real")), rows, values=("Value",)
-    )
-
-
-class ScopeScreen(ModalScreen[Scope | None]):
-    """Choose what the panels show: the workspace, a cluster or an online endpoint."""
-
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="scope.cancel")]
-
-    def __init__(self, targets: Targets, current: Scope) -> None:
-        super().__init__()
-        self.targets = targets
-        self.current = current
-        self.choices: list[Scope] = [Scope()]
-        self.choices += [Scope("cluster", c) for c in targets.clusters]
-        self.choices += [Scope("endpoint", e.name) for e in targets.endpoints]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="modal-body"):
-            yield Static(Text("Metrics for…", style="bold"))
-            yield OptionList(*[Option(s.label, id=str(i)) for i, s in enumerate(self.choices)], id="scope-list")
-
-    def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        options.highlighted = self.choices.index(self.current) if self.current in self.choices else 0
-        options.focus()
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.choices[int(event.option.id or 0)])
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
-
-
-class KqlScreen(ModalScreen[str | None]):
-    """A panel's query: `e` opens it in the editor, `y` copies it."""
-
-    BINDINGS = [
-        Binding("escape,q,k", "dismiss_none", "Close", id="kql.close"),
-        Binding("e", "edit", "Edit", id="kql.edit"),
-        Binding("y", "copy", "Copy", id="kql.copy"),
-    ]
-
-    def __init__(self, title: str, kql: str, editable: bool) -> None:
-        super().__init__()
-        self._title = title
-        self.kql = kql
-        self.editable = editable
-
-    def compose(self) -> ComposeResult:
-        text = Text()
-        text.append(self._title + "\n\n", style="bold")
-        text.append(self.kql or "(not loaded yet)")
-        hint = "e opens it in the editor · " if self.editable else ""
-        text.append(f"\n\n{hint}y copies · esc closes", style="dim")
-        with VerticalScroll(classes="modal-body"):
-            yield Static(text, id="kql-text")
-
-    def action_edit(self) -> None:
-        if self.editable:
-            self.dismiss("edit")
-
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.kql)
-        self.notify("Copied the query", timeout=3)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
 
 
 class MetricsScreen(Screen[None]):
@@ -393,7 +110,7 @@ class MetricsScreen(Screen[None]):
         yield Static(self.TITLE, id="screen-title", classes="screen-title")
         with Container(id="panels"):
             for i, spec in enumerate(PANELS):
-                yield MetricPanel(spec, i)
+                yield MetricPanel(spec, i, on_focused=self._panel_focused)
         yield Line("", id="status", classes="status-line")
         yield PromptBar()
         yield KeyBar()
@@ -524,17 +241,7 @@ class MetricsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="targets", exit_on_error=False)
     def _load_targets(self, session: Session, ws: Workspace) -> None:
-        from services import compute, deployments
-
-        targets = Targets(loaded=True)
-        error = ""
-        try:
-            targets.clusters = sorted(c.name for c in compute.list_computes(session, ws) if c.kind == "cluster")
-            targets.endpoints = sorted(deployments.list_online_endpoints(session, ws), key=lambda e: e.name)
-            for e in targets.endpoints:
-                targets.deployments[e.name] = deployments.list_online_deployments(session, ws, e.name)
-        except Exception as e:
-            error = describe_failure(e)
+        targets, error = load_targets(session, ws)
         self.app.call_from_thread(self._targets_loaded, ws, targets, error)
 
     def _targets_loaded(self, ws: Workspace, targets: Targets, error: str) -> None:
@@ -636,49 +343,7 @@ class MetricsScreen(Screen[None]):
         self, session: Session, ws: Workspace, spec: PanelSpec, query: PanelQuery | None, params: Params
     ) -> Loaded:
         """In a thread: one panel's query, aggregated on the server."""
-        law = monitor.log_analytics_workspace(session, ws)
-        if spec.platform:
-            return self._fetch_metrics(session, ws, law, params)
-        assert query is not None
-        kql, _ = monitor.render_panel(query, timespan=params.range, width=params.width, scope=params.scope.values())
-        result: LogsResult = monitor.run_query(session, law, kql, params.range)
-        return Loaded(
-            params,
-            kql,
-            tuple((c.name, c.type) for c in result.columns),
-            result.rows,
-            partial=str(result.partial_error) if result.partial_error else "",
-        )
-
-    def _fetch_metrics(self, session: Session, ws: Workspace, law: Any, params: Params) -> Loaded:
-        spec = next(s for s in PANELS if s.platform)
-        endpoints = self.targets.deployments
-        if params.scope.kind == "endpoint":
-            deps = list(endpoints.get(params.scope.name, []))
-        else:
-            deps = [d for ds in endpoints.values() for d in ds]
-        names = [v for v, _ in spec.variants]
-        description = (
-            f"Azure Monitor metrics:getBatch · namespace {monitor.DEPLOYMENT_NAMESPACE}\n"
-            f"metrics {', '.join(names)} · aggregation Average · interval {monitor.kql_timespan(params.bin)}\n"
-            f"over the last {monitor.kql_timespan(params.range)} for {len(deps)} deployments:\n"
-            + "\n".join(f"  {d.endpoint}/{d.name}" for d in deps)
-        )
-        if not deps:
-            return Loaded(params, description)
-        # The estate's clock (Log Analytics' now()), so the window ends where the logs do.
-        now_rows = monitor.run_query(session, law, "print Now = now()", None).rows
-        end = now_rows[0][0] if now_rows and isinstance(now_rows[0][0], dt.datetime) else None
-        series = monitor.query_metrics(
-            session,
-            [(d.id, ws.location) for d in deps],
-            monitor.DEPLOYMENT_NAMESPACE,
-            names,
-            timespan=params.range,
-            end=end,
-            interval=params.bin,
-        )
-        return Loaded(params, description, series=tuple(series))
+        return fetch_panel(session, ws, spec, query, params, lambda: self.targets.deployments)
 
     def _panel_loaded(self, panel: MetricPanel, loaded: Loaded) -> None:
         panel.busy = False
@@ -720,6 +385,10 @@ class MetricsScreen(Screen[None]):
         if current is not None and current.data is not None:
             self._status(self._summary(current))
         self.call_after_refresh(self._tick)
+
+    def _panel_focused(self, index: int) -> None:
+        if self.current != index:
+            self._select(index)
 
     def current_panel(self) -> MetricPanel | None:
         return next((p for p in self.panels if p.index == self.current), None)
