@@ -304,8 +304,8 @@ class MetricsScreen(Screen[None]):
         auto = bool(interval) and not host(self).paused
         now = time.monotonic()
         for p in self.shown_panels():
-            if p.busy:
-                continue
+            if p.busy or (p.spec.platform and not self.targets.loaded):
+                continue  # platform metrics are read per deployment: they wait for the list (it ticks again)
             wanted = self.wanted(p)
             if wanted is None:
                 continue
