@@ -73,8 +73,7 @@ def argument_values(app: AzmlApp, command: str, word: str) -> list[str]:
     if command == "workspaces":
         return [w.name for w in app.known_workspaces()]
     if command == "jobs":
-        from screens.job_filters import KEYS, SINCE_EXAMPLES
-        from screens.jobs import STATUS_FILTERS
+        from screens.job_filters import KEYS, SINCE_EXAMPLES, STATUS_FILTERS
 
         key, eq, _ = word.partition("=")
         if eq:

@@ -1,5 +1,6 @@
-"""Job filters by experiment, compute and time window: `:jobs failed experiment=x compute=gpu-a since=6h` (read by
-the service, page by page) and the `/` filter's terms `experiment:x compute:y since:2d` (over the rows loaded).
+"""Job filters: the status word of `:jobs failed` (and `f`, which cycles it), the arguments
+`:jobs failed experiment=x compute=gpu-a since=6h` (read by the service, page by page) and the `/` filter's
+terms `experiment:x compute:y since:2d` (over the rows loaded).
 
 Every value is checked before anything is sent; a refusal names the key and the rule."""
 
@@ -147,3 +148,34 @@ def parse_terms(text: str) -> FilterTerms:
         since_s=parse_since(values["since"], "since") if "since" in values else 0,
         text=rest,
     )
+
+
+# -- `:jobs WORD` and `f`: a word → the Azure statuses it shows ----------------------------------------------------
+
+_ACTIVE = ("NotStarted", "Queued", "Preparing", "Starting", "Provisioning", "Running", "Finalizing", "CancelRequested")
+STATUS_FILTERS: dict[str, tuple[str, ...]] = {
+    "running": ("Running",),
+    "failed": ("Failed",),
+    "completed": ("Completed",),
+    "canceled": ("Canceled", "CancelRequested"),
+    "queued": ("NotStarted", "Queued", "Preparing", "Starting", "Provisioning"),
+    "finalizing": ("Finalizing",),
+    "notresponding": ("NotResponding",),
+    "active": _ACTIVE,
+}
+_ALIASES = {"cancelled": "canceled", "succeeded": "completed", "error": "failed", "all": ""}
+STATUS_CYCLE = ("", "running", "failed", "completed")
+
+
+def parse_status(argument: str) -> tuple[str, str | None]:
+    """`:jobs` argument → (status word, error message). Unknown words leave the list unfiltered."""
+    word = argument.strip().lower().replace("-", "").replace("_", "")
+    if not word:
+        return "", None
+    if word == "archived":
+        return "archived", None
+    word = _ALIASES.get(word, word)
+    if word == "" or word in STATUS_FILTERS:
+        return word, None
+    allowed = ", ".join([*STATUS_FILTERS, "archived"])
+    return "", f"Unknown job status {argument.strip()!r}: use one of {allowed}."

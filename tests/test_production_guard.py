@@ -17,7 +17,7 @@ from console.app import AzmlApp
 from console.demo import DemoBackend
 from emulator.faults import parse_faults
 from screens.base import ResourceScreen
-from screens.jobs import LogScreen
+from screens.job_logs import LogScreen
 from screens.modals import ConfirmScreen, FormScreen
 from tests.test_app import wait_for
 

@@ -308,7 +308,8 @@ def test_nodes_view_shows_each_nodes_cpu_and_gpu_utilisation() -> None:
 
 @pytest.mark.timeout(150)
 def test_nested_pipeline_steps_show_indented_beneath_their_step() -> None:
-    from screens.jobs import JobsScreen, StepsScreen
+    from screens.job_runs import StepsScreen
+    from screens.jobs import JobsScreen
     from services import jobs
     from services.models.jobs import JobFilter
 

@@ -12,8 +12,8 @@ import pytest
 
 from console.app import AzmlApp
 from console.demo import DemoBackend
-from screens.job_filters import FilterError, parse_arguments, parse_terms
-from screens.jobs import JobsScreen, parse_status
+from screens.job_filters import FilterError, parse_arguments, parse_status, parse_terms
+from screens.jobs import JobsScreen
 from services import jobs
 from services.models.jobs import Job, JobFilter
 from tests.screens.rendered import screen_text

@@ -14,7 +14,11 @@ from textual.widgets import Input
 
 from console.app import AzmlApp
 from console.demo import DemoBackend
-from screens.jobs import JobsScreen, LogScreen, StepsScreen, TrialsScreen, duration_text, parse_status, short_time
+from screens.job_filters import parse_status
+from screens.job_format import duration_text, short_time
+from screens.job_logs import LogScreen
+from screens.job_runs import StepsScreen, TrialsScreen
+from screens.jobs import JobsScreen
 from screens.modals import ConfirmScreen, FormScreen
 from screens.widgets.logview import LogView
 from screens.widgets.prompt import Prompt

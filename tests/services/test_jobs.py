@@ -17,7 +17,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from emulator import Emulator, EmulatorConfig
 from emulator.areas.jobs import model_of
 from emulator.areas.jobs_model import JobRec, WsJobs
-from services import jobs, mutations, workspaces
+from services import job_logs, jobs, mutations, workspaces
 from services.errors import ErrorKind, classify
 from services.models.core import Workspace
 from services.models.jobs import Job, JobFilter, LogFile
@@ -411,8 +411,8 @@ def test_a_bad_log_signature_is_forbidden_without_leaking_it(
 
 
 def test_an_incomplete_utf8_character_waits_for_the_next_read() -> None:
-    assert jobs._decode("café".encode()[:-1]) == ("caf", 3)
-    assert jobs._decode("café\n".encode()) == ("café\n", 6)
+    assert job_logs._decode("café".encode()[:-1]) == ("caf", 3)
+    assert job_logs._decode("café\n".encode()) == ("café\n", 6)
 
 
 # -- actions ----------------------------------------------------------------------------------------------
