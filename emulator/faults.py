@@ -17,9 +17,10 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .http import ApiError, Response
-from .providers import authorization_failed
+if TYPE_CHECKING:  # `--demo-option faults=...` is checked before the first frame: the HTTP layer loads later
+    from .http import Response
 
 FAULTS_HELP = """\
 FAULTS is one or more entries separated by ';':
@@ -189,6 +190,9 @@ def _error(
     path: str = "/",
     caller: tuple[str, str] = ("", ""),
 ) -> Response:
+    from .http import ApiError
+    from .providers import authorization_failed
+
     if status == 403 and not (rule.code or rule.message):
         # ARM's words: who was refused which action over which scope
         return authorization_failed(method, path, client_id=caller[0], object_id=caller[1]).to_response()

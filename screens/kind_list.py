@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from screens.base import ResourceScreen
 from screens.widgets.table import Cell, Column
-from services.kind import Kind, Target, text_of
+from services.kind import Kind, text_of
 
 if TYPE_CHECKING:
+    from services.kind import Target
     from services.models import Workspace
     from services.session import Session
 
@@ -55,6 +56,8 @@ class KindScreen(ResourceScreen[Any]):
         return self.kind.name
 
     def target(self, workspace: Workspace | None) -> Target:
+        from services.kind import Target
+
         scope = self.kind.scope
         if workspace is None or scope == "estate":
             return Target()

@@ -11,10 +11,31 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ServiceError
-from .models import Workspace
+if TYPE_CHECKING:
+    from .kind_parts import Action as Action
+    from .kind_parts import Loaded as Loaded
+    from .kind_parts import Loader as Loader
+    from .kind_parts import LoadOptions as LoadOptions
+    from .kind_parts import Relation as Relation
+    from .kind_parts import Target as Target
+    from .kind_parts import TargetError as TargetError
+
+# Declared in services/kind_parts.py and loaded on first use (the first frame draws a kind's columns, not its
+# actions or loader types): ``from services.kind import Target`` works as if they were defined here.
+_PARTS = frozenset({"Action", "Loaded", "Loader", "LoadOptions", "Relation", "Target", "TargetError"})
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PARTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import kind_parts
+
+    value = getattr(kind_parts, name)
+    globals()[name] = value
+    return value
+
 
 # -- JSON types of columns (the snapshot schema is generated from these) ----------------------------
 
@@ -84,6 +105,8 @@ def text_of(value: Any) -> str:
 
 # -- the declaration ------------------------------------------------------------------------------
 
+Scope = Literal["estate", "workspace", "region", "subscription"]
+
 
 @dataclass(frozen=True)
 class Column:
@@ -102,79 +125,6 @@ class Column:
     width: int | None = None  # on screen: the widest it grows (the first screen column takes what is left)
     md_format: Callable[[Any], str] | None = None  # its Markdown cell from the row's value (None: plain text)
     numeric: bool = False
-
-
-@dataclass(frozen=True)
-class Action:
-    """A key of the kind's screen bound to a registered mutation (services/mutations.py ``@operation``):
-    the operation validates its parameters, writes the audit line and knows its ``az`` equivalent.
-    ``unavailable(model)`` says why it does not apply to a row as it is ("" when it does): the screens hide
-    the key on that row and refuse it, and never send what Azure would refuse as a conflict."""
-
-    id: str
-    operation: str
-    key: str
-    unavailable: Callable[[Any], str] = field(default=lambda _m: "")
-    on_row: bool = True
-
-
-@dataclass(frozen=True)
-class Relation:
-    kind: str  # the kind it links to
-    via: str  # the column holding the link
-    label: str = ""
-
-
-Scope = Literal["estate", "workspace", "region", "subscription"]
-
-
-@dataclass(frozen=True)
-class Target:
-    """What one loader call reads: one workspace, one (subscription, region) or one subscription."""
-
-    workspace: Workspace | None = None
-    subscription_id: str = ""
-    location: str = ""
-
-    @property
-    def id(self) -> str:
-        if self.workspace is not None:
-            return self.workspace.id
-        if self.location:
-            return f"/subscriptions/{self.subscription_id}/locations/{self.location}"
-        return f"/subscriptions/{self.subscription_id}"
-
-    @property
-    def workspace_name(self) -> str | None:
-        return self.workspace.name if self.workspace is not None else None
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    job_limit: int = 100
-    now: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class TargetError:
-    """A part of a target that failed while the rest was read (one endpoint of a workspace, one source)."""
-
-    kind: str
-    workspace: str | None
-    target: str
-    error: ServiceError
-
-
-@dataclass
-class Loaded:
-    """What one loader call read: models per kind (a loader may fill its children's kinds too: joins) and
-    the failures of parts of its target."""
-
-    rows: dict[str, list[Any]] = field(default_factory=dict)
-    errors: list[TargetError] = field(default_factory=list)
-
-
-Loader = Callable[[Any, Target, LoadOptions], Loaded]
 
 
 @dataclass(frozen=True)
@@ -252,7 +202,11 @@ class Kind:
     def load(self, session: Any, target: Target, options: LoadOptions | None = None) -> Loaded:
         if self.loader is None:
             raise ValueError(f"{self.name} is loaded by {self.loaded_by}")
-        return self.loader(session, target, options or LoadOptions())
+        if options is None:
+            from .kind_parts import LoadOptions
+
+            options = LoadOptions()
+        return self.loader(session, target, options)
 
     def list(self, session: Any, target: Target, options: LoadOptions | None = None) -> list[Any]:
         """Only this kind's models of one target (what a screen shows); parts that failed raise."""
@@ -265,6 +219,8 @@ class Kind:
 
 def check_columns(kinds: Sequence[Kind]) -> None:
     """Declarations are consistent: unique names and columns, known parents and relations."""
+    from .kind_parts import Relation
+
     names = {k.name for k in kinds}
     for k in kinds:
         ids = k.column_ids

@@ -7,9 +7,10 @@ REST: GET /subscriptions/{id}/providers/Microsoft.Storage/storageAccounts (Stora
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .session import Session
+if TYPE_CHECKING:  # the registry reads the model (the `:` commands, the palette) without a session
+    from .session import Session
 
 API = "2023-05-01"
 

@@ -75,6 +75,31 @@ def test_first_frame_imports_no_azure_sdk() -> None:
     assert out == ""
 
 
+def _loaded_after(code: str, prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with one of ``prefixes`` loaded by ``code`` in a fresh interpreter."""
+    probe = f"import sys; {code}; print(','.join(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    return [m for m in out.split(",") if m]
+
+
+def test_first_frame_loads_the_declarations_it_draws_not_the_loaders_nor_the_emulator_http_layer() -> None:
+    """The first frame draws the workspace kind's columns: its loader's types, the error mapping and the
+    emulator's HTTP layer (the demo validates its options first, then starts the emulator in a worker) wait."""
+    code = (
+        "import console.app, console.demo, console.cli, screens.workspaces; "
+        "from emulator import EmulatorConfig; EmulatorConfig.from_options({'faults': 'rate=0.1'})"
+    )
+    heavy = ("services.kind_parts", "services.errors", "services.session", "emulator.http", "emulator.providers")
+    assert _loaded_after(code, heavy) == []
+
+
+def test_commands_and_palette_read_the_kind_registry_without_a_session_or_an_sdk() -> None:
+    """`:`, Tab and the palette list every kind's command: reading the declarations loads no service module
+    that talks to Azure (nor the session and its clients)."""
+    code = "from console.commands import all_commands; all_commands()"
+    assert _loaded_after(code, ("services.session", "services.clients", "azure")) == []
+
+
 @pytest.mark.timeout(90)
 def test_errors_show_in_full_on_demand() -> None:
     from emulator.faults import FaultRule

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..kind import MAP, Column, Kind, Loaded, LoadOptions, Target, last_segment, pairs
-from ..models import Subscription, Workspace
+from ..kind import MAP, Column, Kind, last_segment, pairs
+
+if TYPE_CHECKING:  # the first frame draws this kind's columns; its loader's types load with its rows
+    from ..kind import Loaded, LoadOptions, Target
+    from ..models import Subscription, Workspace
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class WorkspaceEntry:
 
 def load(session: Any, target: Target, options: LoadOptions) -> Loaded:
     from .. import workspaces as svc
+    from ..kind import Loaded
 
     subs = svc.list_subscriptions(session)
     by_id = {s.id.lower(): s for s in subs}

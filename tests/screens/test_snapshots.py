@@ -1,26 +1,26 @@
-"""SVG snapshots of every screen at 80x24 and 160x50 on the demo estate, frozen clock.
+"""SVG snapshots of every screen at 80x24 and 160x50 on the demo estate, frozen clock (pytest-textual-snapshot).
 
-Regenerate after an intended change with AZML_UPDATE_SNAPSHOTS=1; review the SVGs like code.
+The pictures live in ``__snapshots__/test_snapshots/`` beside this file. Regenerate them after an intended change
+with ``pytest tests/screens/test_snapshots.py --snapshot-update`` and review the SVGs like code; a mismatch writes
+``snapshot_report.html`` (the expected and the actual picture side by side; never committed).
 NO_COLOR and TEXTUAL_THEME are cleared by conftest so the developer's terminal cannot leak in.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from console.app import AzmlApp
 from console.demo import DemoBackend
 from services.kinds import kinds
+from tests.screens.rendered import screen_text
 from tests.test_app import wait_for
 
-SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots"
-UPDATE = os.environ.get("AZML_UPDATE_SNAPSHOTS") == "1"
+SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__" / "test_snapshots"
 SIZES = [(80, 24), (160, 50)]
 
 
@@ -56,55 +56,45 @@ def _keys(spec: list[str]) -> list[str]:
     return keys
 
 
-def _normalise(svg: str) -> str:
-    # Textual names its CSS classes after a hash of the export; keep the comparison about content.
-    return re.sub(r"terminal-\d+", "terminal", svg)
-
-
-def _render(name: str, keys: list[str], wait: bool, size: tuple[int, int]) -> str:
-    backend = DemoBackend({"frozen": "true"})
-    svg: dict[str, str] = {}
-
-    async def scenario() -> None:
-        app = AzmlApp(backend.connect, profile="demo", default_workspace="mlw-prod-eus", clock=lambda: "09:30:00")
-        async with app.run_test(size=size) as pilot:
-            await wait_for(lambda: app.workspace is not None and _loaded(app)(), pilot)
-            for key in _keys(keys):
-                await pilot.press(key)
-            if wait:
-                await wait_for(_loaded(app), pilot)
-            await pilot.pause(0.3)
-            app.clear_notifications()
-            await pilot.pause(0.1)
-            svg["text"] = app.export_screenshot(title="azml")
-
-    try:
-        asyncio.run(scenario())
-    finally:
-        backend.stop()
-    return svg["text"]
+async def _settled(app: AzmlApp, pilot: Any) -> None:
+    """Until the frame stops changing: a loaded-enough check alone can race a late repaint on a busy machine."""
+    last = ""
+    for _ in range(100):
+        await pilot.pause(0.1)
+        now = screen_text(app)
+        if now == last:
+            return
+        last = now
+    raise AssertionError("the screen kept changing")
 
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(("name", "keys", "wait"), SCREENS, ids=[s[0] for s in SCREENS])
-def test_screen_snapshot(name: str, keys: list[str], wait: bool, size: tuple[int, int], tmp_path: Path) -> None:
-    path = SNAPSHOTS / f"{name}-{size[0]}x{size[1]}.svg"
-    got = _render(name, keys, wait, size)
-    if UPDATE or not path.exists():
-        path.write_text(got)
-        if not UPDATE:
-            pytest.fail(f"new snapshot written to {path.name}; review it and run again")
-        return
-    expected = _normalise(path.read_text())
-    if _normalise(got) != expected:
-        # A loaded-enough check can race a late repaint on a busy machine: render once more before judging.
-        (tmp_path / "first-attempt.svg").write_text(got)
-        got = _render(name, keys, wait, size)
-    assert _normalise(got) == expected, f"{path.name} differs (AZML_UPDATE_SNAPSHOTS=1 to accept)"
+def test_screen_snapshot(
+    name: str, keys: list[str], wait: bool, size: tuple[int, int], snap_compare: Callable[..., bool]
+) -> None:
+    backend = DemoBackend({"frozen": "true"})
+    app = AzmlApp(backend.connect, profile="demo", default_workspace="mlw-prod-eus", clock=lambda: "09:30:00")
+
+    async def run_before(pilot: Any) -> None:
+        await wait_for(lambda: app.workspace is not None and _loaded(app)(), pilot)
+        for key in _keys(keys):
+            await pilot.press(key)
+        if wait:
+            await wait_for(_loaded(app), pilot)
+        await _settled(app, pilot)
+        app.clear_notifications()
+        await _settled(app, pilot)
+
+    try:
+        same = snap_compare(app, terminal_size=size, run_before=run_before)
+        assert same, f"{name}-{size[0]}x{size[1]} differs from its picture (see snapshot_report.html)"
+    finally:
+        backend.stop()
 
 
 def test_snapshots_have_no_stray_files() -> None:
-    expected = {f"{n}-{w}x{h}.svg" for n, _, _ in SCREENS for (w, h) in SIZES}
+    expected = {f"test_screen_snapshot[{n}-{w}x{h}].svg" for n, _, _ in SCREENS for (w, h) in SIZES}
     present = {p.name for p in SNAPSHOTS.glob("*.svg")}
     assert present <= expected, sorted(present - expected)
