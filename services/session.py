@@ -118,33 +118,25 @@ class Session:
 
     def rest(self) -> RestClient:
         """The light REST client for reads (see services/rest.py)."""
-        from .rest import DEFAULT_TIMEOUT_S, RestClient
-
-        return self._cached(
-            ("rest",),
-            lambda: RestClient(
-                self.cloud,
-                self.credential,
-                timeout_s=self.timeout_s or DEFAULT_TIMEOUT_S,
-                observer=self.notify_retry,
-                backoff_s=self.retry_backoff_s,
-            ),
-        )
+        return self._rest_client(at_most_once=False)
 
     def mutation_rest(self) -> RestClient:
         """The REST client for mutations: as ``rest()``, but a change is sent at most once (never re-sent
         after a dropped connection, a timeout or a 5xx; the mutation's reconcile reads what happened)."""
+        return self._rest_client(at_most_once=True)
+
+    def _rest_client(self, *, at_most_once: bool) -> RestClient:
         from .rest import DEFAULT_TIMEOUT_S, RestClient
 
         return self._cached(
-            ("rest", "mutations"),
+            ("rest", "mutations") if at_most_once else ("rest",),
             lambda: RestClient(
                 self.cloud,
                 self.credential,
                 timeout_s=self.timeout_s or DEFAULT_TIMEOUT_S,
                 observer=self.notify_retry,
                 backoff_s=self.retry_backoff_s,
-                at_most_once=True,
+                at_most_once=at_most_once,
             ),
         )
 
