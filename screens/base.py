@@ -18,15 +18,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import NoActiveWorker, get_current_worker
 
+from screens.chrome import ChromeScreen
 from screens.host import host
-from screens.widgets.context_bar import ContextBar
-from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
-from screens.widgets.prompt import Prompt, PromptBar
+from screens.widgets.prompt import Prompt
 from screens.widgets.table import Cell, Column, KeyedTable
 
 if TYPE_CHECKING:
@@ -94,8 +92,7 @@ def short_id(resource_id: str) -> str:
     return resource_id.rsplit("/", 1)[-1] if resource_id else ""
 
 
-class ResourceScreen(Screen[None], Generic[M]):
-    TITLE: ClassVar[str] = ""
+class ResourceScreen(ChromeScreen, Generic[M]):
     COLUMNS: ClassVar[Sequence[Column]] = ()
     STATE_COLUMN: ClassVar[str] = "state"
     WORKSPACE_SCOPED: ClassVar[bool] = True
@@ -165,27 +162,12 @@ class ResourceScreen(Screen[None], Generic[M]):
 
     # -- composition ----------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield ContextBar()
-        yield Static(self.TITLE, id="screen-title", classes="screen-title")
+    def compose_body(self) -> ComposeResult:
         yield KeyedTable(self.COLUMNS, id="table")
-        yield Line("", id="status", classes="status-line")
-        # Composed with the screen, not on demand: keys typed right after ':' (type-ahead over a slow link,
-        # a paste) must find a mounted prompt to land in.
-        yield PromptBar()
-        yield KeyBar()
 
     @property
     def table(self) -> KeyedTable:
         return self.query_one("#table", KeyedTable)
-
-    @property
-    def session(self) -> Session | None:
-        return host(self).session
-
-    @property
-    def workspace(self) -> Workspace | None:
-        return host(self).workspace
 
     def on_mount(self) -> None:
         self._update_title()

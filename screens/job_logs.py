@@ -12,17 +12,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import OptionList, Static
 
+from screens.chrome import ChromeScreen
 from screens.host import host
 from screens.modals import Field, FormScreen
-from screens.widgets.context_bar import ContextBar
-from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
 from screens.widgets.logview import LogView, compile_search
-from screens.widgets.prompt import Prompt, PromptBar
+from screens.widgets.prompt import Prompt
 
 if TYPE_CHECKING:
     from services.models import Workspace
@@ -59,7 +58,7 @@ def _safe_file_part(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "log"
 
 
-class LogScreen(Screen[None]):
+class LogScreen(ChromeScreen):
     """One run's log files: follow (tail every ~2 s), search, wrap, save, switch files."""
 
     TITLE: ClassVar[str] = "Logs"
@@ -96,31 +95,18 @@ class LogScreen(Screen[None]):
         self.reads = 0  # completed reads (tests wait on it)
         self._timer: Timer | None = None
 
-    def compose(self) -> ComposeResult:
-        yield ContextBar()
-        yield Static(self._title(), id="screen-title", classes="screen-title")
+    def compose_body(self) -> ComposeResult:
         yield LogView(id="log")
-        yield Line("", id="status", classes="status-line")
-        yield PromptBar()
-        yield KeyBar()
 
     @property
     def view(self) -> LogView:
         return self.query_one("#log", LogView)
 
     @property
-    def session(self) -> Session | None:
-        return host(self).session
-
-    @property
-    def workspace(self) -> Workspace | None:
-        return host(self).workspace
-
-    @property
     def file(self) -> LogFile | None:
         return self.files[self.index] if 0 <= self.index < len(self.files) else None
 
-    def _title(self) -> str:
+    def title_text(self) -> str:
         parts = [self.TITLE, self.label]
         if self.file is not None:
             parts.append(f"{self.file.name} ({self.index + 1}/{len(self.files)})")
@@ -203,7 +189,7 @@ class LogScreen(Screen[None]):
         self.open_file(index)
 
     def _title_changed(self) -> None:
-        self.query_one("#screen-title", Static).update(self._title())
+        self.query_one("#screen-title", Static).update(self.title_text())
 
     def open_file(self, index: int) -> None:
         if not self.files:

@@ -20,14 +20,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
+from screens.chrome import ChromeScreen
 from screens.host import host
 from screens.widgets.charts import TimeChart, chart_from_rows
-from screens.widgets.context_bar import ContextBar
-from screens.widgets.keybar import KeyBar
-from screens.widgets.prompt import PromptBar
 from screens.widgets.table import Cell, Column, KeyedTable
 
 if TYPE_CHECKING:
@@ -84,7 +81,7 @@ def _cell(value: Any) -> Cell:
     return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
 
 
-class KqlEditorScreen(Screen[None]):
+class KqlEditorScreen(ChromeScreen):
     TITLE = "KQL"
     WORKSPACE_SCOPED = True
 
@@ -119,9 +116,9 @@ class KqlEditorScreen(Screen[None]):
         self.running = False
         self.runs = 0
 
-    def compose(self) -> ComposeResult:
-        yield ContextBar()
-        yield Static(self.TITLE, id="screen-title", classes="screen-title")
+    STATUS_LINE = False  # its status line sits between the editor and the results
+
+    def compose_body(self) -> ComposeResult:
         yield TextArea(self.initial, id="kql", show_line_numbers=True, soft_wrap=True)
         yield Static(
             Text("ctrl+r or F5 runs · ctrl+up/down history · ctrl+t time range", style="dim"), id="editor-status"
@@ -129,8 +126,6 @@ class KqlEditorScreen(Screen[None]):
         with Horizontal(id="results-area"):
             yield KeyedTable((), id="results")
             yield TimeChart(id="results-chart")
-        yield PromptBar()
-        yield KeyBar()
 
     @property
     def editor(self) -> TextArea:

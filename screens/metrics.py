@@ -26,19 +26,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
-from textual.screen import Screen
 from textual.widgets import Static
 
+from screens.chrome import ChromeScreen
 from screens.host import host
 from screens.metrics_data import RANGES, Loaded, Params, Scope, Targets, describe_failure, fetch_panel, load_targets
 from screens.metrics_modals import KqlScreen, ScopeScreen
 from screens.metrics_panel import MetricPanel
 from screens.modals import Field, FormScreen
 from screens.widgets.charts import ChartData
-from screens.widgets.context_bar import ContextBar
-from screens.widgets.keybar import KeyBar
 from screens.widgets.line import Line
-from screens.widgets.prompt import Prompt, PromptBar
+from screens.widgets.prompt import Prompt
 from services import monitor
 from services.metrics_catalog import PANELS, PanelSpec
 
@@ -62,7 +60,7 @@ GRID_MIN_SIZE = (120, 34)  # columns, rows: below this, one panel at a time
 Y_AXIS = 10  # columns a chart spends on its y labels and frame
 
 
-class MetricsScreen(Screen[None]):
+class MetricsScreen(ChromeScreen):
     TITLE = "Metrics"
     WORKSPACE_SCOPED = True
     AUTO_FOCUS = None  # the current panel takes focus (never the hidden prompt)
@@ -105,15 +103,10 @@ class MetricsScreen(Screen[None]):
 
     # -- composition ----------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield ContextBar()
-        yield Static(self.TITLE, id="screen-title", classes="screen-title")
+    def compose_body(self) -> ComposeResult:
         with Container(id="panels"):
             for i, spec in enumerate(PANELS):
                 yield MetricPanel(spec, i, on_focused=self._panel_focused)
-        yield Line("", id="status", classes="status-line")
-        yield PromptBar()
-        yield KeyBar()
 
     @property
     def panels(self) -> list[MetricPanel]:
@@ -121,14 +114,6 @@ class MetricsScreen(Screen[None]):
 
     def panel(self, key: str) -> MetricPanel:
         return self.query_one(f"#panel-{key}", MetricPanel)
-
-    @property
-    def session(self) -> Session | None:
-        return host(self).session
-
-    @property
-    def workspace(self) -> Workspace | None:
-        return host(self).workspace
 
     def on_mount(self) -> None:
         # The query library: built-ins, replaced by the user's own file of the same name when the app names a
