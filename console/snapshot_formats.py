@@ -33,7 +33,8 @@ def _sub_fields(schema: Mapping[str, Any]) -> tuple[str, ...]:
 
 # table → column → its dotted sub-columns in CSV (fixed-shape objects only; maps stay k=v;k=v)
 _SUB_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    name: {c.id: _sub_fields(c.json) for c in kind.columns if _sub_fields(c.json)} for name, kind in KINDS.items()
+    name: {c.id: _sub_fields(c.json) for c in kind.snapshot_columns if _sub_fields(c.json)}
+    for name, kind in KINDS.items()
 }
 _OBJECT_FIELDS = frozenset(c for cols in _SUB_COLUMNS.values() for c in cols)
 
@@ -106,7 +107,7 @@ def _md_escape(text: str) -> str:
 
 # table → column → how the kind writes that column's Markdown cell
 _MD_FORMATS: dict[str, dict[str, Callable[[Any], str]]] = {
-    name: {c.id: c.md_format for c in kind.columns if c.md_format is not None} for name, kind in KINDS.items()
+    name: {c.id: c.md_format for c in kind.snapshot_columns if c.md_format is not None} for name, kind in KINDS.items()
 }
 
 

@@ -46,7 +46,7 @@ def schema() -> dict[str, Any]:
     defs: dict[str, Any] = {}
     for name in TABLES:
         kind = KINDS[name]
-        defs[kind.def_name] = _object({c.id: dict(c.json) for c in kind.columns}, kind.description)
+        defs[kind.def_name] = _object({c.id: dict(c.json) for c in kind.snapshot_columns}, kind.description)
     defs["error"] = _object(
         {
             "area": {"enum": list(ALL_AREAS)},

@@ -33,8 +33,10 @@ from screens.deployment_forms import (
 from screens.deployment_invoke import InvokeResultScreen, chosen_deployment, invoke_form, invoke_plan
 from screens.deployment_logs import LogsScreen
 from screens.host import host
+from screens.kind_list import CellFormat, kind_cells, table_columns
 from screens.modals import ConfirmScreen
 from screens.widgets.table import Cell, Column
+from services.kinds.deployments import KINDS
 from services.kinds.deployments import TreeRow as Row
 from services.models import Workspace
 from services.models.deployments import (
@@ -49,16 +51,67 @@ if TYPE_CHECKING:
     from services.mutations import Target
     from services.session import Session
 
-# -- small formatters ------------------------------------------------------------------------------
+DEPLOYMENTS = next(k for k in KINDS if k.name == "deployments")
+
+# -- the cells the tree draws itself (its rows are endpoints and their deployments), by column id ----------
 
 
-def _traffic_cell(ep: OnlineEndpoint, name: str) -> Cell:
+def _traffic_share(ep: OnlineEndpoint, name: str) -> Cell:
     live, mirror = ep.traffic_of(name), ep.mirror_of(name)
     if mirror and live:
         return f"{live} +{mirror}m"
     if mirror:
         return Text(f"+{mirror}m", style="cyan")
     return str(live) if live else Text("0", style="dim")
+
+
+def _name(row: Row) -> Cell:
+    return row.endpoint.name if row.deployment is None else row.deployment.name  # beneath its endpoint (parents)
+
+
+def _state(row: Row) -> Cell:
+    if row.deployment is not None:
+        return state_text(row.deployment.provisioning_state)
+    return Text("unreadable", style="bold red") if row.error else state_text(row.endpoint.provisioning_state)
+
+
+def _traffic(row: Row) -> Cell:
+    ep, d = row.endpoint, row.deployment
+    if d is None:
+        if isinstance(ep, OnlineEndpoint) and row.deployments and not any(p for _, p in ep.traffic):
+            return Text("none", style="yellow")  # deployed but nothing routed: every request fails
+        return ""
+    if isinstance(d, OnlineDeployment):
+        return _traffic_share(ep, d.name) if isinstance(ep, OnlineEndpoint) else ""
+    default = isinstance(ep, BatchEndpoint) and ep.default_deployment.lower() == d.name.lower()
+    return Text("default", style="green") if default else ""
+
+
+def _instance_type(row: Row) -> Cell:
+    ep, d = row.endpoint, row.deployment
+    if d is None:
+        return ep.compute if isinstance(ep, OnlineEndpoint) else ""
+    return d.instance_type if isinstance(d, OnlineDeployment) else d.instance_type or d.compute
+
+
+def _instances(row: Row) -> Cell:
+    d = row.deployment
+    if d is None:
+        return ""
+    if isinstance(d, OnlineDeployment) and d.scale.autoscaled:
+        return f"{d.scale.min_instances}-{d.scale.max_instances}"
+    return str(d.instance_count)
+
+
+CELLS: dict[str, CellFormat] = {
+    "name": _name,
+    "kind": lambda row: row.kind,
+    "provisioning_state": _state,
+    "traffic_percent": _traffic,
+    "instance_type": _instance_type,
+    "instance_count": _instances,
+    "auth_mode": lambda row: row.endpoint.auth_mode if row.deployment is None else "",
+}
 
 
 def _target(ws: Workspace, name: str = "", parent: str = "") -> Target:
@@ -72,15 +125,8 @@ def _target(ws: Workspace, name: str = "", parent: str = "") -> Target:
 
 class DeploymentsScreen(ResourceScreen[Row]):
     TITLE = "Endpoints"
-    COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("name", "Name", flex=True, min_width=16),
-        Column("kind", "Kind", max_width=6),
-        Column("state", "State", max_width=10),
-        Column("traffic", "Traffic%", align="right", max_width=8),
-        Column("instance_type", "Instance type", max_width=16),
-        Column("instances", "Inst", align="right", max_width=5),
-        Column("auth", "Auth", max_width=9),
-    )
+    STATE_COLUMN = "provisioning_state"
+    COLUMNS: ClassVar[Sequence[Column]] = table_columns(DEPLOYMENTS)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "traffic", "Traffic", id="deployments.traffic"),
         Binding("e", "scale", "Scale", id="deployments.scale"),
@@ -107,35 +153,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
     # -- cells and describe ---------------------------------------------------------------------
 
     def cells(self, row: Row) -> Sequence[Cell]:
-        ep, d = row.endpoint, row.deployment
-        if d is None:
-            state: Cell = state_text(ep.provisioning_state)
-            if row.error:
-                state = Text("unreadable", style="bold red")
-            instance_type = ep.compute if isinstance(ep, OnlineEndpoint) else ""
-            traffic: Cell = ""
-            if isinstance(ep, OnlineEndpoint) and row.deployments and not any(p for _, p in ep.traffic):
-                traffic = Text("none", style="yellow")  # deployed but nothing routed: every request fails
-            return (ep.name, row.kind, state, traffic, instance_type, "", ep.auth_mode)
-        if isinstance(d, OnlineDeployment):
-            traffic = _traffic_cell(ep, d.name) if isinstance(ep, OnlineEndpoint) else ""
-            s = d.scale
-            instances = f"{s.min_instances}-{s.max_instances}" if s.autoscaled else str(d.instance_count)
-            instance_type = d.instance_type
-        else:
-            default = isinstance(ep, BatchEndpoint) and ep.default_deployment.lower() == d.name.lower()
-            traffic = Text("default", style="green") if default else ""
-            instances = str(d.instance_count)
-            instance_type = d.instance_type or d.compute
-        return (
-            d.name,  # drawn beneath its endpoint, with its branch (see parents)
-            row.kind,
-            state_text(d.provisioning_state),
-            traffic,
-            instance_type,
-            instances,
-            "",
-        )
+        return kind_cells(DEPLOYMENTS, row, CELLS)  # every cell drawn by the tree's own formatters
 
     def parents(self, rows: Mapping[str, Sequence[Cell]]) -> Mapping[str, str]:
         """Each deployment beneath its endpoint: sorts and filters keep the tree."""

@@ -35,7 +35,9 @@ from screens.job_filters import (
     since_text,
 )
 from screens.job_format import duration_text, job_fields, short_time
+from screens.kind_list import CellFormat, kind_cells, table_columns
 from screens.widgets.table import Cell, Column, KeyedTable
+from services.kinds.jobs import KINDS
 from services.models.jobs import Job, JobFilter
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from services.models import Workspace
     from services.session import Session
 
+JOBS = KINDS[0]
 _DETAIL_TTL = 15.0  # seconds before an active job's run times are read again
 
 
@@ -50,16 +53,7 @@ class JobsScreen(JobActionsScreen):
     TITLE = "Jobs"
     STATE_COLUMN = "status"
     PAGE_SIZE: ClassVar[int] = 100
-    COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("name", "Name", flex=True, min_width=20),
-        Column("type", "Type", min_width=8, max_width=8),
-        Column("status", "Status", min_width=9, max_width=15),
-        Column("experiment", "Experiment", min_width=6, max_width=18),
-        Column("compute", "Compute", min_width=6, max_width=14),
-        Column("created", "Created", width=11),
-        Column("duration", "Duration", width=8, align="right"),
-        Column("creator", "Creator", min_width=6, max_width=16, drop=1),
-    )
+    COLUMNS: ClassVar[Sequence[Column]] = table_columns(JOBS)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "logs", "Logs", id="jobs.logs"),
         Binding("m", "more", "More", id="jobs.more"),
@@ -97,6 +91,13 @@ class JobsScreen(JobActionsScreen):
         self._enrich_again = False
         self._holding = False  # loading stays True until the first run times are in
         self._enrich_timer: Timer | None = None
+        # the cells this screen draws itself; the other columns show the kind's values
+        self._formats: dict[str, CellFormat] = {
+            "name": self._name_cell,
+            "status": lambda j: state_text(j.status),
+            "created": lambda j: short_time(j.created),
+            "duration": self._duration_cell,
+        }
 
     # -- filter and title -----------------------------------------------------------------------
 
@@ -358,21 +359,17 @@ class JobsScreen(JobActionsScreen):
     # -- rows -----------------------------------------------------------------------------------
 
     def cells(self, j: Job) -> Sequence[Cell]:
+        return kind_cells(JOBS, j, self._formats)
+
+    def _name_cell(self, j: Job) -> Cell:
         name = Text(j.name)
         if j.display_name and j.display_name != j.name:
             name.append(f" {j.display_name}", style="dim")
+        return name
+
+    def _duration_cell(self, j: Job) -> Cell:
         detail = self.details.get(j.key)
-        duration = duration_text(detail[1].duration_s) if detail else ""
-        return (
-            name,
-            j.type,
-            state_text(j.status),
-            j.experiment,
-            j.compute,
-            short_time(j.created),
-            duration,
-            j.creator,
-        )
+        return duration_text(detail[1].duration_s) if detail else ""
 
     def describe_fields(self, j: Job) -> list[tuple[str, str]]:
         return job_fields(j)

@@ -3,16 +3,20 @@
 Columns come from the kind's columns that carry a screen priority (0 always shows; higher numbers give way
 first on a narrow terminal, Describe still shows them), rows from the kind's loader, Describe from its
 columns and describe fields, and the keys its actions declare are hidden and refused by the declared rules.
-A kind with a custom screen subclasses this one (or ResourceScreen) and adds its own keys.
+A kind with a custom screen subclasses this one (or ResourceScreen) and adds its own keys; its columns are
+still the kind's (``COLUMNS = table_columns(kind)``, the cells from ``kind_cells`` with the screen's own
+formatters for the columns it draws itself).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from screens.base import ResourceScreen
 from screens.widgets.table import Cell, Column
+from screens.widgets.table_cells import AUTO_MAX
+from services.kind import Column as KindColumn
 from services.kind import Kind, text_of
 
 if TYPE_CHECKING:
@@ -21,23 +25,50 @@ if TYPE_CHECKING:
     from services.session import Session
 
 
+def table_column(c: KindColumn, first: bool = False) -> Column:
+    """One screen column of a kind as a table column: its layout's hints when it declares them, otherwise the
+    generic list's sizing (the first column takes the width left over, the others grow up to ``width`` or 24)."""
+    numeric = c.numeric or c.json.get("type") in ("integer", "number")
+    drop = c.priority or 0
+    hints = c.layout
+    if hints is not None:
+        return Column(
+            c.id,
+            c.label,
+            width=hints.width,
+            min_width=hints.min_width,
+            align=hints.align,
+            numeric=numeric,
+            flex=hints.flex,
+            drop=drop,
+            max_width=AUTO_MAX if hints.max_width is None else hints.max_width,
+        )
+    if first:
+        return Column(c.id, c.label, flex=True, min_width=12)
+    return Column(c.id, c.label, max_width=c.width or 24, numeric=numeric, drop=drop)
+
+
 def table_columns(kind: Kind) -> tuple[Column, ...]:
-    """The kind's screen columns as table columns: the first takes the width left over."""
-    out: list[Column] = []
-    for i, c in enumerate(kind.screen_columns):
-        types = c.json.get("type")
-        numeric = c.numeric or types in ("integer", "number")
-        if i == 0:
-            out.append(Column(c.id, c.title, flex=True, min_width=12))
-        else:
-            out.append(Column(c.id, c.title, max_width=c.width or 24, numeric=numeric, drop=c.priority or 0))
-    return tuple(out)
+    """The kind's screen columns as table columns, in the kind's screen order: a custom list screen's
+    ``COLUMNS`` too, so that its columns are declared once, in the kind."""
+    return tuple(table_column(c, i == 0) for i, c in enumerate(kind.screen_columns))
 
 
 def cell(value: Any) -> Cell:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return text_of(value)
     return value
+
+
+CellFormat = Callable[[Any], Cell]
+
+
+def kind_cells(kind: Kind, model: Any, formats: Mapping[str, CellFormat] | None = None) -> tuple[Cell, ...]:
+    """A row's cells under ``table_columns(kind)``: each column's value from the model as the kind declares
+    it, or, for the columns a screen formats itself (colours, durations, a tree's branches), the screen's
+    formatter keyed by column id."""
+    formats = formats or {}
+    return tuple(formats[c.id](model) if c.id in formats else cell(c.value(model)) for c in kind.screen_columns)
 
 
 class KindScreen(ResourceScreen[Any]):
@@ -72,7 +103,7 @@ class KindScreen(ResourceScreen[Any]):
         return {k.model_id(m).lower(): m for m in k.list(session, self.target(workspace))}
 
     def cells(self, model: Any) -> Sequence[Cell]:
-        return tuple(cell(c.value(model)) for c in self.kind.screen_columns)
+        return kind_cells(self.kind, model)
 
     def describe_fields(self, model: Any) -> list[tuple[str, str]]:
         return self.kind.describe_fields(model)

@@ -109,11 +109,28 @@ Scope = Literal["estate", "workspace", "region", "subscription"]
 
 
 @dataclass(frozen=True)
+class Layout:
+    """How a column sits in a screen's table, as plain values (screens/kind_list.py makes the table column).
+
+    A column with a layout takes exactly these hints: unset sizes fit the header and the first rows.
+    """
+
+    label: str = ""  # its header on screen when shorter than the title ("Inst" for "Instances")
+    width: int | None = None  # a fixed width
+    min_width: int | None = None
+    max_width: int | None = None  # the widest it grows (None: the table's own limit)
+    align: Literal["left", "right"] | None = None  # None: right for numbers, left otherwise
+    flex: bool = False  # takes the width left over (one column of a screen)
+
+
+@dataclass(frozen=True)
 class Column:
     """One field of a kind's rows: the same value in the table, Markdown, CSV and JSON.
 
     ``priority``: 0 always shows on screen; higher numbers give way first on a narrow terminal (Describe
     still shows them); None keeps the field out of the screen (exports only). ``md``: shown in Markdown.
+    ``snapshot``: False keeps it out of the snapshot (json, md, csv, schema): a screen-only column, such as
+    a run's duration that a screen reads for the rows it shows.
     """
 
     id: str
@@ -125,6 +142,13 @@ class Column:
     width: int | None = None  # on screen: the widest it grows (the first screen column takes what is left)
     md_format: Callable[[Any], str] | None = None  # its Markdown cell from the row's value (None: plain text)
     numeric: bool = False
+    layout: Layout | None = None  # on screen: the table column's own hints instead of the generic list's sizing
+    snapshot: bool = True
+
+    @property
+    def label(self) -> str:
+        """Its header on screen."""
+        return (self.layout.label if self.layout is not None else "") or self.title
 
 
 @dataclass(frozen=True)
@@ -170,12 +194,18 @@ class Kind:
         return self.schema_def or self.name
 
     @property
+    def snapshot_columns(self) -> tuple[Column, ...]:
+        """The fields of its rows in the snapshot (screen-only columns left out)."""
+        return tuple(c for c in self.columns if c.snapshot)
+
+    @property
     def column_ids(self) -> tuple[str, ...]:
-        return tuple(c.id for c in self.columns)
+        """The keys of its rows in the snapshot, in order."""
+        return tuple(c.id for c in self.snapshot_columns)
 
     @property
     def md_columns(self) -> tuple[str, ...]:
-        return self.markdown or tuple(c.id for c in self.columns if c.md)
+        return self.markdown or tuple(c.id for c in self.snapshot_columns if c.md)
 
     @property
     def screen_columns(self) -> tuple[Column, ...]:
@@ -183,8 +213,8 @@ class Kind:
         return tuple(shown[i] for i in self.screen_order) if self.screen_order else tuple(shown.values())
 
     def row(self, model: Any) -> dict[str, Any]:
-        """The model as one row: every column, in order (the JSON object, the CSV line)."""
-        return {c.id: c.value(model) for c in self.columns}
+        """The model as one row: every snapshot column, in order (the JSON object, the CSV line)."""
+        return {c.id: c.value(model) for c in self.snapshot_columns}
 
     def describe_fields(self, model: Any) -> list[tuple[str, str]]:
         fields = [(c.title, text_of(c.value(model))) for c in self.columns]
@@ -223,9 +253,17 @@ def check_columns(kinds: Sequence[Kind]) -> None:
 
     names = {k.name for k in kinds}
     for k in kinds:
-        ids = k.column_ids
+        ids = tuple(c.id for c in k.columns)
         if len(set(ids)) != len(ids):
             raise ValueError(f"kind {k.name}: a column is declared twice")
+        for c in k.columns:
+            if not c.snapshot and (c.priority is None or c.md):
+                raise ValueError(f"kind {k.name}: screen-only column {c.id} needs a priority and no Markdown")
+        unknown = set(k.screen_order) - {c.id for c in k.columns if c.priority is not None}
+        if unknown:
+            raise ValueError(f"kind {k.name}: screen_order names no screen column: {', '.join(sorted(unknown))}")
+        if sum(1 for c in k.screen_columns if c.layout is not None and c.layout.flex) > 1:
+            raise ValueError(f"kind {k.name}: more than one screen column takes the width left over")
         for rel in (*k.relations, *((Relation(k.parent, ""),) if k.parent else ())):
             if rel.kind not in names:
                 raise ValueError(f"kind {k.name}: relation to unknown kind {rel.kind}")

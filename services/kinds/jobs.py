@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kind import BOOL, MAP, TIME, Action, Column, Kind, Loaded, LoadOptions, Target, iso_utc, pairs
+from ..kind import BOOL, MAP, TIME, Action, Column, Kind, Layout, Loaded, LoadOptions, Target, iso_utc, pairs
 from ..models.jobs import Job, JobFilter
 
 
@@ -66,19 +66,38 @@ KINDS = (
         screen="screens.jobs:JobsScreen",
         # newest first within a workspace, as the service lists them (a stable sort keeps equal times)
         sort_key=lambda r: r["workspace"].lower(),
+        # on screen: when it was created and how long it ran (read for the rows shown), then who started it
+        screen_order=("name", "type", "status", "experiment", "compute", "created", "duration", "creator"),
         columns=(
             Column("workspace", "Workspace", _j("workspace"), md=True),
-            Column("name", "Name", _j("name"), md=True),
+            Column("name", "Name", _j("name"), priority=0, md=True, layout=Layout(flex=True, min_width=20)),
             Column("display_name", "Display name", _j("display_name"), md=True),
-            Column("type", "Type", _j("type"), md=True),
-            Column("status", "Status", _j("status"), md=True),
-            Column("experiment", "Experiment", _j("experiment"), md=True),
-            Column("compute", "Compute", _j("compute"), md=True),
-            Column("creator", "Creator", _j("creator")),
-            Column("created", "Created", lambda j: iso_utc(j.created), TIME, md=True),
+            Column("type", "Type", _j("type"), priority=0, md=True, layout=Layout(min_width=8, max_width=8)),
+            Column("status", "Status", _j("status"), priority=0, md=True, layout=Layout(min_width=9, max_width=15)),
+            Column(
+                "experiment",
+                "Experiment",
+                _j("experiment"),
+                priority=0,
+                md=True,
+                layout=Layout(min_width=6, max_width=18),
+            ),
+            Column("compute", "Compute", _j("compute"), priority=0, md=True, layout=Layout(min_width=6, max_width=14)),
+            Column("creator", "Creator", _j("creator"), priority=1, layout=Layout(min_width=6, max_width=16)),
+            Column(
+                "created", "Created", lambda j: iso_utc(j.created), TIME, priority=0, md=True, layout=Layout(width=11)
+            ),
             Column("environment", "Environment", _j("environment")),
             Column("is_archived", "Archived", _j("is_archived"), BOOL),
             Column("tags", "Tags", lambda j: pairs(j.tags), MAP),
+            Column(
+                "duration",
+                "Duration",
+                _j("duration_s"),
+                priority=0,
+                layout=Layout(width=8, align="right"),
+                snapshot=False,  # run history's, not the list's: the screen reads it for the rows on screen
+            ),
         ),
         actions=(
             Action("cancel_job", "job.cancel", "x", _cancellable),

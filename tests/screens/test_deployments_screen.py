@@ -153,15 +153,15 @@ def test_list_shows_the_workspaces_endpoints_and_their_deployments() -> None:
         assert drawn(screen, f"{CHURN}/blue").startswith("  ├ blue")
         # Kinds, live traffic and mirror traffic as the service reads them.
         assert cell(screen, CHURN, "kind") == "online" and cell(screen, BATCH, "kind") == "batch"
-        assert cell(screen, f"{CHURN}/blue", "traffic") == "90"
-        assert cell(screen, f"{CHURN}/green", "traffic") == "10"
-        assert cell(screen, f"{FRAUD}/shadow", "traffic") == "+20m"
-        assert cell(screen, f"{BATCH}/nightly", "traffic") == "default"
-        assert cell(screen, CHURN, "auth") == "Key" and cell(screen, FRAUD, "auth") == "AMLToken"
+        assert cell(screen, f"{CHURN}/blue", "traffic_percent") == "90"
+        assert cell(screen, f"{CHURN}/green", "traffic_percent") == "10"
+        assert cell(screen, f"{FRAUD}/shadow", "traffic_percent") == "+20m"
+        assert cell(screen, f"{BATCH}/nightly", "traffic_percent") == "default"
+        assert cell(screen, CHURN, "auth_mode") == "Key" and cell(screen, FRAUD, "auth_mode") == "AMLToken"
         blue = deployments.get_online_deployment(session, ws, CHURN, "blue")
-        assert cell(screen, f"{CHURN}/blue", "instances") == str(blue.instance_count)
+        assert cell(screen, f"{CHURN}/blue", "instance_count") == str(blue.instance_count)
         assert cell(screen, f"{CHURN}/blue", "instance_type") == blue.instance_type
-        assert cell(screen, f"{LLM}/canary", "state") == "Failed"
+        assert cell(screen, f"{LLM}/canary", "provisioning_state") == "Failed"
         status = str(screen.query_one("#status").render())
         assert f"{len(online) + len(batch)} endpoints" in status
 
@@ -219,7 +219,7 @@ def test_sorting_and_filtering_keep_deployments_beneath_their_endpoint() -> None
         assert churn == sorted(churn, reverse=True)  # green, then blue: siblings sorted too
         assert drawn(screen, churn[0]).startswith("  ├ ") and drawn(screen, churn[-1]).startswith("  └ ")
 
-        table.sort_by("state")
+        table.sort_by("provisioning_state")
         await pilot.pause(0.05)
         assert grouped(), names()
 
@@ -259,9 +259,9 @@ def test_traffic_editor_routes_blue_50_green_50() -> None:
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, DeploymentsScreen), pilot)
         await wait_for(
-            lambda: not screen.pending and cell(screen, f"{CHURN}/blue", "traffic") == "50", pilot, timeout=60
+            lambda: not screen.pending and cell(screen, f"{CHURN}/blue", "traffic_percent") == "50", pilot, timeout=60
         )
-        assert cell(screen, f"{CHURN}/green", "traffic") == "50"
+        assert cell(screen, f"{CHURN}/green", "traffic_percent") == "50"
         assert app.session is not None
         ep = deployments.get_online_endpoint(app.session, ws_of(app), CHURN)
         assert (ep.traffic_of("blue"), ep.traffic_of("green")) == (50, 50)
@@ -299,7 +299,7 @@ def test_invalid_traffic_stays_in_the_form_and_sends_nothing() -> None:
         assert emu.request_count == before
         await pilot.press("escape")
         await wait_for(lambda: app.screen is screen, pilot)
-        assert cell(screen, f"{CHURN}/blue", "traffic") == "90"
+        assert cell(screen, f"{CHURN}/blue", "traffic_percent") == "90"
 
     run(scenario)
 
@@ -329,7 +329,7 @@ def test_scale_a_deployment_to_3_instances_and_refuse_an_autoscaled_one() -> Non
         assert isinstance(app.screen, ConfirmScreen) and "--set instance_count=3" in app.screen.plan.az
         await pilot.press("enter")
         await wait_for(
-            lambda: not screen.pending and cell(screen, f"{CHURN}/green", "instances") == "3", pilot, timeout=60
+            lambda: not screen.pending and cell(screen, f"{CHURN}/green", "instance_count") == "3", pilot, timeout=60
         )
         assert app.session is not None
         assert deployments.get_online_deployment(app.session, ws_of(app), CHURN, "green").instance_count == 3
@@ -341,7 +341,7 @@ def test_scale_a_deployment_to_3_instances_and_refuse_an_autoscaled_one() -> Non
         await wait_for(lambda: app.screen is screen, pilot)
         await wait_for(lambda: any(r.name == "recs-k8s-prod-weu/default" for r in screen.models.values()), pilot)
         assert cell(screen, "recs-k8s-prod-weu", "kind") == "k8s"
-        assert cell(screen, "recs-k8s-prod-weu/default", "instances") == "1-5"
+        assert cell(screen, "recs-k8s-prod-weu/default", "instance_count") == "1-5"
         await cursor_to(screen, pilot, "recs-k8s-prod-weu/default")
         await pilot.press("e")
         await pilot.pause(0.1)
