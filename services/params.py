@@ -16,10 +16,11 @@ What the user does not type (the region's VM sizes, the family's quota, a secret
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Self, get_args, get_type_hints
+from typing import TYPE_CHECKING, Any, ClassVar, Self, get_args
 
 from .validation import FieldError, ValidationError
 
@@ -154,10 +155,19 @@ class FormField:
 _SPECS: dict[type[Params], tuple[Spec, ...]] = {}
 
 
+def _annotations(cls: type[Params]) -> dict[str, Any]:
+    """The fields' annotations, each evaluated in its own class's module (``typing.get_type_hints`` takes a class's
+    namespace for the globals, which a rule's lambda would then see instead of its module)."""
+    out: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        out.update(inspect.get_annotations(base, eval_str=True))
+    return out
+
+
 def _specs(cls: type[Params]) -> tuple[Spec, ...]:
     if cls in _SPECS:
         return _SPECS[cls]
-    hints = get_type_hints(cls, include_extras=True)
+    hints = _annotations(cls)
     out: list[Spec] = []
     for f in fields(cls):
         hint = hints[f.name]
