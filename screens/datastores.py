@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -248,16 +248,11 @@ class DatastoresScreen(KindScreen):
     def _register(
         self, p: kinds.RegisterDatastore, secret: str, secrets: MemorySecrets, session: Session, ws: Workspace
     ) -> None:
-        from services import datastores
-        from services.mutations import registry
+        from services.mutations import FUNCTIONS, registry
 
+        # the operation of the type chosen: the one registered with its parameter model
         operation = next(op.name for op in registry().values() if op.params is type(p))
-        registers: dict[str, Callable[..., object]] = {
-            "blob": datastores.register_blob,
-            "adls_gen2": datastores.register_adls_gen2,
-            "file": datastores.register_file,
-        }
-        fn = registers[p.KIND]
+        fn = FUNCTIONS[operation]
         target = _target(ws, p.name)
         kwargs = p.kwargs()
 

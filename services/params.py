@@ -19,27 +19,26 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import MISSING, dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Self, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self, dataclass_transform, get_args, get_origin
 
 from .validation import FieldError, ValidationError
 
 if TYPE_CHECKING:
     from .mutations import Target
 
+# The kinds' declarations hold these classes and every kind is imported before the console's first frame: they are
+# named tuples and a base that reads its fields on first use, which cost a tenth of what dataclasses cost to define.
 
 # -- rules ------------------------------------------------------------------------------------------
 
 
-class Rule:
-    """One rule of a field: ``check`` gives the rule, as the message says it, when the value breaks it."""
+class Rule(Protocol):
+    """One rule of a field: ``check`` gives the rule, as the message says it, when the value breaks it;
+    ``describe`` the rule as a form's help ("" when it has none of its own)."""
 
-    def check(self, value: Any) -> str | None:
-        raise NotImplementedError
+    def check(self, value: Any) -> str | None: ...
 
-    def describe(self) -> str:
-        """The rule as a form's help ("" when it has none of its own)."""
-        return ""
+    def describe(self) -> str: ...
 
 
 def either(choices: Iterable[str]) -> str:
@@ -48,14 +47,15 @@ def either(choices: Iterable[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
-@dataclass(frozen=True)
-class Required(Rule):
+class Required(NamedTuple):
     def check(self, value: Any) -> str | None:
         return "is required" if value is None or value == "" else None
 
+    def describe(self) -> str:
+        return ""
 
-@dataclass(frozen=True)
-class OneOf(Rule):
+
+class OneOf(NamedTuple):
     choices: tuple[str, ...]
 
     def check(self, value: Any) -> str | None:
@@ -65,8 +65,7 @@ class OneOf(Rule):
         return either(self.choices)
 
 
-@dataclass(frozen=True)
-class Matches(Rule):
+class Matches(NamedTuple):
     """A text matching ``pattern``; ``optional``: empty passes (another rule says when it is needed)."""
 
     pattern: str
@@ -79,9 +78,11 @@ class Matches(Rule):
             return None
         return None if re.fullmatch(self.pattern, text) else self.rule
 
+    def describe(self) -> str:
+        return ""
 
-@dataclass(frozen=True)
-class Check(Rule):
+
+class Check(NamedTuple):
     """A rule of services/validation.py: a function of the value giving a FieldError or None."""
 
     fn: Callable[[Any], FieldError | None]
@@ -101,8 +102,7 @@ GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 # -- the declaration of a parameter -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """What a model's field is, beyond its type.
 
     ``form``: the id of its form input ("" → the field's name; None → not typed: context). ``initial``: the form's
@@ -119,8 +119,7 @@ class Param:
     errors_on: str = ""
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """One parameter of a model, as its annotations declare it."""
 
     name: str
@@ -141,8 +140,7 @@ class Spec:
         return self.param.help or "; ".join(d for d in (r.describe() for r in self.param.rules) if d)
 
 
-@dataclass(frozen=True)
-class FormField:
+class FormField(NamedTuple):
     """One input of a generated form (screens/modals.py Field has the same shape)."""
 
     name: str
@@ -153,33 +151,31 @@ class FormField:
 
 
 _SPECS: dict[type[Params], tuple[Spec, ...]] = {}
-
-
-def _annotations(cls: type[Params]) -> dict[str, Any]:
-    """The fields' annotations, each evaluated in its own class's module (``typing.get_type_hints`` takes a class's
-    namespace for the globals, which a rule's lambda would then see instead of its module)."""
-    out: dict[str, Any] = {}
-    for base in reversed(cls.__mro__):
-        out.update(inspect.get_annotations(base, eval_str=True))
-    return out
+_MISSING = object()
 
 
 def _specs(cls: type[Params]) -> tuple[Spec, ...]:
+    """The parameters of a model, in declared order (a subclass redeclaring one keeps its place), each annotation
+    evaluated in its own class's module."""
     if cls in _SPECS:
         return _SPECS[cls]
-    hints = _annotations(cls)
+    hints: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        if issubclass(base, Params):
+            hints.update(inspect.get_annotations(base, eval_str=True))
     out: list[Spec] = []
-    for f in fields(cls):
-        hint = hints[f.name]
+    for name, hint in hints.items():
+        if hint is ClassVar or get_origin(hint) is ClassVar:
+            continue
         meta = [m for m in getattr(hint, "__metadata__", ()) if isinstance(m, Param)]
         if not meta:
-            raise TypeError(f"{cls.__name__}.{f.name}: annotate it Annotated[type, Param(...)]")
-        base = get_args(hint)[0]
-        if f.default is MISSING:
-            raise TypeError(f"{cls.__name__}.{f.name}: every parameter has a default (rules say what is required)")
-        spec = Spec(f.name, base, meta[0], f.default)
-        if spec.form_id is not None and base not in (str, int):
-            raise TypeError(f"{cls.__name__}.{f.name}: a form reads text and whole numbers only")
+            raise TypeError(f"{cls.__name__}.{name}: annotate it Annotated[type, Param(...)]")
+        default = getattr(cls, name, _MISSING)
+        if default is _MISSING:
+            raise TypeError(f"{cls.__name__}.{name}: every parameter has a default (rules say what is required)")
+        spec = Spec(name, get_args(hint)[0], meta[0], default)
+        if spec.form_id is not None and spec.type not in (str, int):
+            raise TypeError(f"{cls.__name__}.{name}: a form reads text and whole numbers only")
         out.append(spec)
     _SPECS[cls] = tuple(out)
     return _SPECS[cls]
@@ -188,15 +184,33 @@ def _specs(cls: type[Params]) -> tuple[Spec, ...]:
 # -- the model --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass_transform(kw_only_default=True, frozen_default=True)
 class Params:
-    """The parameters of one action. Subclasses are frozen dataclasses whose every field has a default (what is
-    required is a rule) and is ``Annotated[type, Param(...)]``; ``rules`` adds the rules between fields."""
+    """The parameters of one action: a subclass declares its fields as a frozen dataclass does (type-checked as
+    one: keyword arguments, no assignment), each with a default (what is required is a rule) and annotated
+    ``Annotated[type, Param(...)]``; ``rules`` adds the rules between fields."""
 
     AZ: ClassVar[str] = ""  # the command: "az ml compute create"
     AZ_TARGET: ClassVar[str] = ""  # the flag the target's name goes in, for an action on a row: "--name"
     AZ_FLAGS: ClassVar[str] = ""  # flags after the parameters that never vary: "--type AmlCompute", "--yes"
     NOT_HERE: ClassVar[str] = "does not apply here: leave empty"  # text typed where this model takes none
+
+    def __init__(self, **values: Any) -> None:
+        specs = self.specs()
+        unknown = set(values) - {s.name for s in specs}
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no parameter {', '.join(sorted(unknown))}")
+        for s in specs:
+            object.__setattr__(self, s.name, values.get(s.name, s.default))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: {name} cannot be set")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: {name} cannot be deleted")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.kwargs().items())})"
 
     @classmethod
     def specs(cls) -> tuple[Spec, ...]:

@@ -76,7 +76,6 @@ IDLE_SECONDS = Param("Idle seconds before scale-down", rules=(IDLE,), az="--idle
 SIZE = Param("VM size", "ctrl+o picks from the region's sizes", az="--size", initial="Standard_DS3_v2")
 
 
-@dataclass(frozen=True)
 class _NewCompute(Params):
     """A compute to create in a workspace, on a VM size the region offers and its family's quota allows."""
 
@@ -97,7 +96,6 @@ class _NewCompute(Params):
         ]
 
 
-@dataclass(frozen=True)
 class CreateCluster(_NewCompute):
     AZ_FLAGS = "--type AmlCompute"
 
@@ -114,7 +112,6 @@ class CreateCluster(_NewCompute):
 OBJECT_ID = Matches(GUID, "must be an object id (a GUID)", optional=True)
 
 
-@dataclass(frozen=True)
 class CreateInstance(_NewCompute):
     KIND = "instance"
 
@@ -140,7 +137,6 @@ class CreateInstance(_NewCompute):
         return args
 
 
-@dataclass(frozen=True)
 class UpdateScale(Params):
     AZ = "az ml compute update"
     AZ_TARGET = "--name"
@@ -153,25 +149,21 @@ class UpdateScale(Params):
         return [v.node_range(self.min_instances, self.max_instances)]
 
 
-@dataclass(frozen=True)
 class StartInstance(Params):
     AZ = "az ml compute start"
     AZ_TARGET = "--name"
 
 
-@dataclass(frozen=True)
 class StopInstance(Params):
     AZ = "az ml compute stop"
     AZ_TARGET = "--name"
 
 
-@dataclass(frozen=True)
 class RestartInstance(Params):
     AZ = "az ml compute restart"
     AZ_TARGET = "--name"
 
 
-@dataclass(frozen=True)
 class DeleteCompute(Params):
     AZ = "az ml compute delete"
     AZ_TARGET = "--name"

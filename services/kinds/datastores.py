@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from .. import validation as v
@@ -62,7 +61,6 @@ AUTH = Param("Auth", "account_key | sas | identity | service_principal")
 GUID_RULE = Matches(GUID, "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
 
 
-@dataclass(frozen=True)
 class _Storage(Params):
     """Where a datastore's data is: its name in the workspace, the storage account, and (each type) a container."""
 
@@ -74,7 +72,6 @@ class _Storage(Params):
         return ""
 
 
-@dataclass(frozen=True)
 class _BlobContainer(_Storage):
     container_name: Annotated[str, Param("Container", rules=(CONTAINER_RULE,), form="container")] = ""
 
@@ -83,7 +80,6 @@ class _BlobContainer(_Storage):
         return self.container_name
 
 
-@dataclass(frozen=True)
 class _Filesystem(_Storage):
     filesystem: Annotated[str, Param("Filesystem", rules=(CONTAINER_RULE,), form="container")] = ""
 
@@ -92,7 +88,6 @@ class _Filesystem(_Storage):
         return self.filesystem
 
 
-@dataclass(frozen=True)
 class _FileShare(_Storage):
     file_share_name: Annotated[str, Param("File share", rules=(CONTAINER_RULE,), form="container")] = ""
 
@@ -101,7 +96,6 @@ class _FileShare(_Storage):
         return self.file_share_name
 
 
-@dataclass(frozen=True)
 class RegisterDatastore(_Storage):
     """Registering a datastore: how it authenticates (a secret by reference: ``credential_ref`` in ``secrets``,
     read inside the operation; never the value), and where the storage's endpoint is."""
@@ -146,14 +140,12 @@ class RegisterDatastore(_Storage):
         return f"az ml datastore create --name {self.name} --file datastore.yml --set {sets} {ws_args(target)}"
 
 
-@dataclass(frozen=True)
 class RegisterBlob(RegisterDatastore, _BlobContainer):
     KIND = "blob"
     AZ_TYPE = "azure_blob"
     CONTAINER = "container_name"
 
 
-@dataclass(frozen=True)
 class RegisterAdlsGen2(RegisterDatastore, _Filesystem):
     KIND = "adls_gen2"
     AZ_TYPE = "azure_data_lake_gen2"
@@ -186,7 +178,6 @@ class RegisterAdlsGen2(RegisterDatastore, _Filesystem):
         return sets
 
 
-@dataclass(frozen=True)
 class RegisterFile(RegisterDatastore, _FileShare):
     KIND = "file"
     AZ_TYPE = "azure_file"
@@ -197,7 +188,6 @@ REGISTER: dict[str, type[RegisterDatastore]] = {m.KIND: m for m in (RegisterBlob
 REGISTER_HELP = either(REGISTER)
 
 
-@dataclass(frozen=True)
 class SetDefault(Params):
     def az(self, target: MutationTarget) -> str:
         from ..mutations import ws_args
@@ -209,7 +199,6 @@ class SetDefault(Params):
         )
 
 
-@dataclass(frozen=True)
 class Unregister(Params):
     AZ = "az ml datastore delete"
     AZ_TARGET = "--name"

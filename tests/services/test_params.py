@@ -4,7 +4,6 @@ declarations and the registered operations name the same models."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pytest
@@ -42,7 +41,6 @@ def errors(p: Params) -> dict[str, str]:
 # -- the rules, one by one -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Sample(Params):
     name: Annotated[str, Param("Name", rules=(Required(), Matches(r"[a-z]+", "must be lower-case letters")))] = ""
     count: Annotated[
@@ -89,7 +87,6 @@ def test_a_form_reads_text_into_the_model_and_says_what_is_not_of_its_type() -> 
 
 
 def test_a_parameter_must_be_declared_with_its_param_and_a_default() -> None:
-    @dataclass(frozen=True)
     class Unannotated(Params):
         name: str = ""
 
