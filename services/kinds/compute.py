@@ -80,13 +80,19 @@ class _NewCompute(Params):
     """A compute to create in a workspace, on a VM size the region offers and its family's quota allows."""
 
     AZ = "az ml compute create"
-    KIND = "cluster"
+    KIND = "cluster"  # of its name's rule
+    TYPE = ""  # its --type
 
     name: Annotated[str, Param("Name", "letters, digits, hyphens", az="--name")] = ""
     size: Annotated[str, SIZE] = ""
     location: Annotated[str, Param("Region", form=None)] = ""
     offered_sizes: Annotated[tuple[str, ...], Param("VM sizes of the region", form=None)] = ()
     quota: Annotated[Quota, Param("The size family's quota", form=None)] = None
+
+    def az_args(self) -> list[str]:
+        args = super().az_args()
+        at = 1 if args and args[0].startswith("--name ") else 0
+        return [*args[:at], f"--type {self.TYPE}", *args[at:]]  # the type right after the name, as az ml shows it
 
     def common_rules(self, nodes: int, field: str, tier: str = "dedicated") -> list[v.FieldError | None]:
         return [
@@ -97,7 +103,7 @@ class _NewCompute(Params):
 
 
 class CreateCluster(_NewCompute):
-    AZ_FLAGS = "--type AmlCompute"
+    TYPE = "AmlCompute"
 
     min_instances: Annotated[int, NODES_MIN] = 0
     max_instances: Annotated[int, NODES_MAX] = 4
@@ -114,6 +120,7 @@ OBJECT_ID = Matches(GUID, "must be an object id (a GUID)", optional=True)
 
 class CreateInstance(_NewCompute):
     KIND = "instance"
+    TYPE = "ComputeInstance"
 
     assigned_user_object_id: Annotated[
         str, Param("Assigned user's object id", "empty: yourself", rules=(OBJECT_ID,))

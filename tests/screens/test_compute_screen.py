@@ -232,7 +232,9 @@ def test_a_new_instance_for_yourself_goes_from_the_generated_form_to_its_plan() 
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
-        assert confirm.plan.az.startswith("az ml compute create --name ci-mine --size Standard_DS3_v2 ")
+        assert confirm.plan.az.startswith(
+            "az ml compute create --name ci-mine --type ComputeInstance --size Standard_DS3_v2 "
+        )
         assert "--user-object-id" not in confirm.plan.az
         assert emu.request_count == before  # nothing sent before the plan is confirmed
         await pilot.press("escape")

@@ -147,14 +147,14 @@ def test_an_instance_for_another_user_needs_both_ids_as_guids() -> None:
 
 def test_compute_az_equivalents_come_from_the_models() -> None:
     assert CLUSTER.az(T) == (
-        "az ml compute create --name cpu-a --size Standard_DS3_v2 --min-instances 0 --max-instances 4 "
-        f"--idle-time-before-scale-down 1800 --tier dedicated --type AmlCompute {WS}"
+        "az ml compute create --name cpu-a --type AmlCompute --size Standard_DS3_v2 --min-instances 0 "
+        f"--max-instances 4 --idle-time-before-scale-down 1800 --tier dedicated {WS}"
     )
     bob = CreateInstance(
         name="ci-bob", size="Standard_DS3_v2", assigned_user_object_id=CLIENT, assigned_user_tenant_id=TENANT
     )
     assert bob.az(T) == (
-        "az ml compute create --name ci-bob --size Standard_DS3_v2 "
+        "az ml compute create --name ci-bob --type ComputeInstance --size Standard_DS3_v2 "
         f"--user-tenant-id {TENANT} --user-object-id {CLIENT} {WS}"
     )
     scale = UpdateScale(min_instances=1, max_instances=5, idle_seconds=300)
