@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
 
-from screens.base import ResourceScreen, mutating, state_text
-from screens.kind_list import KindScreen
-from screens.modals import Field, FormScreen, field_errors
+from screens.base import ResourceScreen, state_text
+from screens.forms import form_fields, read, validator
+from screens.kind_list import KindScreen, kind_action
+from screens.modals import FormScreen
 from screens.size_picker import size_summary
 from screens.widgets.table import Cell, Column
+from services.kinds import compute as kinds
 from services.kinds import kind
 from services.models import Compute, ComputeNode, Usage, VmSize, Workspace
 from services.times import iso
 
 if TYPE_CHECKING:
     from services.mutations import Target
+    from services.params import Params
     from services.session import Session
 
 
@@ -33,26 +36,12 @@ def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def _int(values: Mapping[str, str], name: str, errors: dict[str, str]) -> int:
-    try:
-        return int(values.get(name, "").strip())
-    except ValueError:
-        errors[name] = "must be a whole number"
-        return 0
-
-
-def _nodes_of(params: Mapping[str, object]) -> int:
-    value = params.get("max_instances", 1)
-    return value if isinstance(value, int) else 1
-
-
 def _target(ws: Workspace, name: str = "") -> Target:
     from services.mutations import Target
 
     return Target(ws.subscription_id, ws.resource_group, ws.name, name)
 
 
-# The states each instance action starts from (Azure answers any other with a conflict).
 class ComputeScreen(KindScreen):
     """The compute kind's list (rows from its loader, the same the snapshot reads; keys by the rules its actions
     declare), with its own columns, cells and describe."""
@@ -167,7 +156,7 @@ class ComputeScreen(KindScreen):
             return
         self.app.push_screen(NodesScreen(c.name))
 
-    def _instance_action(self, operation: str, verb: str, doing: str, done: str) -> None:
+    def _instance_action(self, action: str, params: Params, doing: str, done: str) -> None:
         c = self.current()
         ws = self.workspace
         if c is None or ws is None or self.session is None:
@@ -176,13 +165,11 @@ class ComputeScreen(KindScreen):
 
         session = self.session
         target = _target(ws, c.name)
-        fn = {"compute.start": compute.start_instance, "compute.stop": compute.stop_instance}.get(
-            operation, compute.restart_instance
-        )
-        self.act(
-            operation,
+        fn = {"start": compute.start_instance, "stop": compute.stop_instance}.get(action, compute.restart_instance)
+        self.perform(
+            action,
             target,
-            {},
+            params,
             lambda: fn(session, target),
             key=c.key,
             doing=doing,
@@ -190,19 +177,19 @@ class ComputeScreen(KindScreen):
             details=(f"Current state: {c.state}",),
         )
 
-    @mutating("compute.start")
+    @kind_action
     def action_start(self) -> None:
-        self._instance_action("compute.start", "Start", "starting", "started")
+        self._instance_action("start", kinds.StartInstance(), "starting", "started")
 
-    @mutating("compute.stop")
+    @kind_action
     def action_stop(self) -> None:
-        self._instance_action("compute.stop", "Stop", "stopping", "stopped")
+        self._instance_action("stop", kinds.StopInstance(), "stopping", "stopped")
 
-    @mutating("compute.restart")
+    @kind_action
     def action_restart(self) -> None:
-        self._instance_action("compute.restart", "Restart", "restarting", "restarted")
+        self._instance_action("restart", kinds.RestartInstance(), "restarting", "restarted")
 
-    @mutating("compute.delete")
+    @kind_action
     def action_delete(self) -> None:
         c = self.current()
         ws = self.workspace
@@ -212,10 +199,10 @@ class ComputeScreen(KindScreen):
 
         session = self.session
         target = _target(ws, c.name)
-        self.act(
-            "compute.delete",
+        self.perform(
+            "delete",
             target,
-            {},
+            kinds.DeleteCompute(),
             lambda: compute.delete_compute(session, target),
             key=c.key,
             doing="deleting",
@@ -223,61 +210,41 @@ class ComputeScreen(KindScreen):
             details=(f"{c.kind} {c.vm_size}, {c.current_nodes} nodes now",),
         )
 
-    @mutating("compute.update_scale")
+    @kind_action
     def action_scale(self) -> None:
         c = self.current()
         ws = self.workspace
         if c is None or ws is None or self.session is None:
             return
         from services import compute
-        from services.mutations import registry
 
-        op = registry()["compute.update_scale"]
         session = self.session
         target = _target(ws, c.name)
-
-        def validate(values: dict[str, str]) -> dict[str, str]:
-            errors: dict[str, str] = {}
-            params = {
-                "min_instances": _int(values, "min_instances", errors),
-                "max_instances": _int(values, "max_instances", errors),
-                "idle_seconds": _int(values, "idle_seconds", errors),
-            }
-            if errors:
-                return errors
-            try:
-                if op.validate:
-                    op.validate(params)
-            except Exception as e:
-                return field_errors(e)
-            return {}
+        model = kinds.UpdateScale
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            params = {k: int(v) for k, v in values.items()}
-            self.act(
-                "compute.update_scale",
+            p, _ = read(model, values)
+            self.perform(
+                "scale",
                 target,
-                params,
-                lambda: compute.update_scale(session, target, **params),
+                p,
+                lambda: compute.update_scale(
+                    session,
+                    target,
+                    min_instances=p.min_instances,
+                    max_instances=p.max_instances,
+                    idle_seconds=p.idle_seconds,
+                ),
                 key=c.key,
                 doing="updating",
-                done=f"{c.name}: scale {params['min_instances']}-{params['max_instances']}",
+                done=f"{c.name}: scale {p.min_instances}-{p.max_instances}",
             )
 
-        self.app.push_screen(
-            FormScreen(
-                f"Scale {c.name}",
-                [
-                    Field("min_instances", "Minimum nodes", str(c.min_nodes)),
-                    Field("max_instances", "Maximum nodes", str(c.max_nodes)),
-                    Field("idle_seconds", "Idle seconds before scale-down", str(c.idle_seconds)),
-                ],
-                validate,
-            ),
-            callback=submitted,
-        )
+        initial = {"min_instances": c.min_nodes, "max_instances": c.max_nodes, "idle_seconds": c.idle_seconds}
+        fields = form_fields(model, initial={k: str(n) for k, n in initial.items()})
+        self.app.push_screen(FormScreen(f"Scale {c.name}", fields, validator(model)), callback=submitted)
 
     def _create(self, kind: str) -> None:
         ws, session = self.workspace, self.session
@@ -302,94 +269,79 @@ class ComputeScreen(KindScreen):
         self, session: Session, ws: Workspace, kind: str, rows: dict[str, tuple[VmSize, Usage | None]]
     ) -> None:
         from screens.size_picker import ComputeFormScreen, quota_of
-        from services import compute
-        from services.mutations import registry
 
         self._status(self._summary())
-        operation = "compute.create_cluster" if kind == "cluster" else "compute.create_instance"
-        op = registry()[operation]
+        model: type[kinds.CreateCluster | kinds.CreateInstance] = (
+            kinds.CreateCluster if kind == "cluster" else kinds.CreateInstance
+        )
         offered = tuple(s.name for s, _ in rows.values())
 
-        def params_of(values: dict[str, str], errors: dict[str, str]) -> dict[str, object]:
-            params: dict[str, object] = {
-                "name": values.get("name", ""),
-                "size": values.get("size", ""),
-                "location": ws.location,
-                "offered_sizes": offered,
-                "quota": quota_of(rows, values.get("size", "")),
-            }
-            if kind == "cluster":
-                params["min_instances"] = _int(values, "min_instances", errors)
-                params["max_instances"] = _int(values, "max_instances", errors)
-                params["idle_seconds"] = _int(values, "idle_seconds", errors)
-                params["tier"] = values.get("tier", "dedicated") or "dedicated"
-            else:
-                params["assigned_user_object_id"] = values.get("assigned_user_object_id", "")
-                params["assigned_user_tenant_id"] = values.get("assigned_user_tenant_id", "")
-            return params
-
-        def validate(values: dict[str, str]) -> dict[str, str]:
-            errors: dict[str, str] = {}
-            params = params_of(values, errors)
-            if errors:
-                return errors
-            try:
-                if op.validate:
-                    op.validate(params)
-            except Exception as e:
-                return field_errors(e)
-            return {}
+        def context(values: Mapping[str, str]) -> dict[str, object]:
+            # what the form does not type: the region, its sizes, and the typed size's family quota
+            return {"location": ws.location, "offered_sizes": offered, "quota": quota_of(rows, values.get("size", ""))}
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            params = params_of(values, {})
-            if kind == "instance" and not params["assigned_user_object_id"]:
-                params.pop("assigned_user_object_id")
-                params.pop("assigned_user_tenant_id")
-            target = _target(ws)
-            fn = compute.create_cluster if kind == "cluster" else compute.create_instance
-            shown = {k: v for k, v in params.items() if k not in ("offered_sizes", "quota")}
-            details = [f"VM size {params['size']}: {size_summary(rows, str(params['size']), _nodes_of(params))}"]
-            if params.get("assigned_user_object_id"):
-                details.append(
-                    f"Assigned to user {params['assigned_user_object_id']} (tenant {params['assigned_user_tenant_id']})"
-                )
-            self.act(
-                operation,
-                target,
-                shown,
-                lambda: fn(session, target, **params),  # type: ignore[arg-type]
-                key=None,
-                doing="creating",
-                done=f"{params['name']}: created",
-                details=details,
-            )
+            p, _ = read(model, values, context(values))
+            self._create_compute(p, session, ws, rows)
 
-        fields = [
-            Field("name", "Name", "", "letters, digits, hyphens"),
-            Field("size", "VM size", "Standard_DS3_v2", "ctrl+o picks from the region's sizes"),
-        ]
-        if kind == "cluster":
-            fields += [
-                Field("min_instances", "Minimum nodes", "0"),
-                Field("max_instances", "Maximum nodes", "4"),
-                Field("idle_seconds", "Idle seconds before scale-down", "1800"),
-                Field("tier", "Tier", "dedicated", "dedicated or low_priority"),
-            ]
-        else:
-            fields += [
-                Field("assigned_user_object_id", "Assigned user's object id", "", "empty: yourself"),
-                Field("assigned_user_tenant_id", "Assigned user's tenant id", session.tenant_id),
-            ]
         title = "New compute cluster" if kind == "cluster" else "New compute instance"
-        self.app.push_screen(ComputeFormScreen(f"{title} in {ws.name}", fields, validate, rows), callback=submitted)
+        form = ComputeFormScreen(f"{title} in {ws.name}", form_fields(model), validator(model, context), rows)
+        self.app.push_screen(form, callback=submitted)
 
-    @mutating("compute.create_cluster", on_row=False)
+    def _create_compute(
+        self,
+        p: kinds.CreateCluster | kinds.CreateInstance,
+        session: Session,
+        ws: Workspace,
+        rows: dict[str, tuple[VmSize, Usage | None]],
+    ) -> None:
+        from services import compute
+
+        target = _target(ws)
+        nodes = p.max_instances if isinstance(p, kinds.CreateCluster) else 1
+        details = [f"VM size {p.size}: {size_summary(rows, p.size, nodes)}"]
+        runner: Callable[[], object]
+        if isinstance(p, kinds.CreateCluster):
+            action = "create_cluster"
+            c = p
+            runner = lambda: compute.create_cluster(  # noqa: E731
+                session,
+                target,
+                name=c.name,
+                size=c.size,
+                min_instances=c.min_instances,
+                max_instances=c.max_instances,
+                idle_seconds=c.idle_seconds,
+                tier=c.tier,
+                location=c.location,
+                offered_sizes=c.offered_sizes,
+                quota=c.quota,
+            )
+        else:
+            action = "create_instance"
+            i = p
+            if i.assigned_user_object_id:
+                details.append(f"Assigned to user {i.assigned_user_object_id} (tenant {i.assigned_user_tenant_id})")
+            runner = lambda: compute.create_instance(  # noqa: E731
+                session,
+                target,
+                name=i.name,
+                size=i.size,
+                location=i.location,
+                offered_sizes=i.offered_sizes,
+                assigned_user_object_id=i.assigned_user_object_id,
+                assigned_user_tenant_id=i.assigned_user_tenant_id,
+                quota=i.quota,
+            )
+        self.perform(action, target, p, runner, key=None, doing="creating", done=f"{p.name}: created", details=details)
+
+    @kind_action
     def action_create_cluster(self) -> None:
         self._create("cluster")
 
-    @mutating("compute.create_instance", on_row=False)
+    @kind_action
     def action_create_instance(self) -> None:
         self._create("instance")
 

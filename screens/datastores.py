@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from screens.base import ResourceScreen, mutating
+from screens.base import ResourceScreen
+from screens.forms import form_fields, read
 from screens.host import ConsoleHost, host
-from screens.kind_list import KindScreen
+from screens.kind_list import KindScreen, kind_action
 from screens.modals import Field, FormScreen
 from screens.widgets.line import Line
 from screens.widgets.table import Cell, Column
+from services.kinds import datastores as kinds
 from services.kinds import kind
 from services.models import Workspace
 from services.models.datastores import Datastore, StorageEntry, StorageListing
@@ -31,24 +33,6 @@ from services.times import iso
 if TYPE_CHECKING:
     from services.mutations import Target
     from services.session import Session
-
-KINDS = ("blob", "adls_gen2", "file")
-_REGISTER_OP = {
-    "blob": "datastore.register_blob",
-    "adls_gen2": "datastore.register_adls_gen2",
-    "file": "datastore.register_file",
-}
-_CONTAINER_PARAM = {"blob": "container_name", "adls_gen2": "filesystem", "file": "file_share_name"}
-# The operation's parameter names → the form's fields, so each error lands under what the user typed.
-_FORM_FIELD = {
-    "account_name": "account",
-    "container_name": "container",
-    "filesystem": "container",
-    "file_share_name": "container",
-    "credential_ref": "secret",
-    "secrets": "secret",
-}
-_SECRET_LABEL = {"account_key": "account key", "sas": "SAS token", "service_principal": "client secret"}
 
 
 def human_size(value: object) -> str:
@@ -175,7 +159,7 @@ class DatastoresScreen(KindScreen):
 
     # -- actions --------------------------------------------------------------------------------
 
-    @mutating("datastore.set_default")
+    @kind_action
     def action_set_default(self) -> None:
         d = self.current()
         ws = self.workspace
@@ -186,10 +170,10 @@ class DatastoresScreen(KindScreen):
         session = self.session
         target = _target(ws, d.name)
         previous = next((m.name for m in self.models.values() if m.is_default), "")
-        self.act(
-            "datastore.set_default",
+        self.perform(
+            "set_default",
             target,
-            {},
+            kinds.SetDefault(),
             lambda: datastores.set_default(session, target),
             key=d.key,
             doing="setting default",
@@ -197,7 +181,7 @@ class DatastoresScreen(KindScreen):
             details=(f"Current default: {previous or 'none'}",),
         )
 
-    @mutating("datastore.unregister")
+    @kind_action
     def action_unregister(self) -> None:
         d = self.current()
         ws = self.workspace
@@ -207,10 +191,10 @@ class DatastoresScreen(KindScreen):
 
         session = self.session
         target = _target(ws, d.name)
-        self.act(
-            "datastore.unregister",
+        self.perform(
+            "unregister",
             target,
-            {},
+            kinds.Unregister(),
             lambda: datastores.unregister(session, target),
             key=d.key,
             doing="unregistering",
@@ -221,108 +205,74 @@ class DatastoresScreen(KindScreen):
             ),
         )
 
-    @mutating("datastore.register_blob", on_row=False)  # the kind is chosen in the form; the rule is the same
+    @kind_action
     def action_register(self) -> None:
+        """One form for every datastore type: the type picks the parameter model; the secret is typed into a
+        password input and kept in the session's memory, the model holding only its reference."""
         ws = self.workspace
         if ws is None or self.session is None:
             return
-        from services import datastores
-        from services.mutations import registry
-
-        ops = registry()
         session = self.session
         secrets = _secrets_of(host(self))
+        models = tuple(kinds.REGISTER.values())
+        inputs = form_fields(*models, labels={"container": kinds.CONTAINER_LABEL})
+        ids = [f.name for f in inputs]
 
-        def params_of(values: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
-            kind = values.get("kind", "") or "blob"
-            auth = values.get("auth", "") or datastores.DEFAULT_AUTH.get(kind, "account_key")
-            name = values.get("name", "")
-            params: dict[str, Any] = {
-                "name": name,
-                "account_name": values.get("account", ""),
-                _CONTAINER_PARAM.get(kind, "container_name"): values.get("container", ""),
-                "auth": auth,
-            }
-            if values.get("secret"):
-                # Only the reference travels; the value is stored under it when the action runs.
-                params["credential_ref"] = f"session:{ws.name}/{name}/{auth}"
-                params["secrets"] = secrets
-            if kind == "adls_gen2" or values.get("tenant_id") or values.get("client_id"):
-                params["tenant_id"] = values.get("tenant_id", "")
-                params["client_id"] = values.get("client_id", "")
-            return kind, params
+        def read_form(values: Mapping[str, str]) -> tuple[kinds.RegisterDatastore, dict[str, str]]:
+            model = kinds.REGISTER[values.get("kind", "") or "blob"]
+            context: dict[str, Any] = {}
+            if values.get("secret"):  # only the reference travels; the value is stored under it when it runs
+                auth = values.get("auth", "") or model.spec("auth").default
+                context = {"credential_ref": f"session:{ws.name}/{values.get('name', '')}/{auth}", "secrets": secrets}
+            return read(model, values, context, others=ids)
 
         def validate(values: dict[str, str]) -> dict[str, str]:
-            kind, params = params_of(values)
-            if kind not in KINDS:
-                return {"kind": f"must be one of {', '.join(KINDS)}"}
-            errors: dict[str, str] = {}
-            auth = params["auth"]
-            if auth != "service_principal" and (values.get("tenant_id") or values.get("client_id")):
-                field = "tenant_id" if values.get("tenant_id") else "client_id"
-                errors[field] = "only for service principal auth: leave empty"
-            op = ops[_REGISTER_OP[kind]]
-            try:
-                if op.validate:
-                    op.validate(params)
-            except Exception as e:
-                from services.validation import ValidationError
-
-                if not isinstance(e, ValidationError):
-                    return {"_form": str(e)}
-                for err in e.errors:
-                    field = _FORM_FIELD.get(err.field, err.field)
-                    rule = err.rule
-                    if field == "secret" and err.field == "credential_ref" and not values.get("secret"):
-                        rule = f"type the {_SECRET_LABEL.get(auth, 'secret')} ({auth} auth needs one)"
-                    errors.setdefault(field, rule)
-            return errors
+            if (values.get("kind", "") or "blob") not in kinds.REGISTER:
+                return {"kind": f"must be one of {', '.join(kinds.REGISTER)}"}
+            return read_form(values)[1]
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            kind, params = params_of(values)
-            secret = values.get("secret", "")
-            operation = _REGISTER_OP[kind]
-            registers: dict[str, Callable[..., object]] = {
-                "blob": datastores.register_blob,
-                "adls_gen2": datastores.register_adls_gen2,
-                "file": datastores.register_file,
-            }
-            fn = registers[kind]
-            target = _target(ws, params["name"])
+            p, _ = read_form(values)
+            self._register(p, values.get("secret", ""), secrets, session, ws)
 
-            def run() -> object:
-                if secret:
-                    secrets.set_secret(params["credential_ref"], secret)
-                return fn(session, target, **params)
-
-            details = [f"{kind} {params['account_name']}/{values.get('container', '')}, {params['auth']} auth"]
-            if secret:
-                details.append(f"The secret is held in memory for this session as {params['credential_ref']}.")
-            self.act(
-                operation,
-                target,
-                params,
-                run,
-                key=None,
-                doing="registering",
-                done=f"{params['name']}: registered",
-                details=details,
-            )
-
-        fields = [
-            Field("kind", "Type", "blob", "blob, adls_gen2 or file"),
-            Field("name", "Name", "", "letters, digits, underscores"),
-            Field("account", "Storage account", "", "3-24 lower-case letters or digits"),
-            Field("container", "Container / filesystem / share", ""),
-            Field("auth", "Auth", "account_key", "account_key | sas | identity | service_principal"),
-            Field("secret", "Secret", "", "account key, SAS or client secret; in memory only", secret=True),
-            Field("tenant_id", "Tenant id", "", "service principal only"),
-            Field("client_id", "Client id", "", "service principal only"),
-        ]
+        fields = [Field("kind", "Type", "blob", kinds.REGISTER_HELP), *inputs]
+        at = next(i for i, f in enumerate(fields) if f.name == "auth") + 1
+        secret_help = "account key, SAS or client secret; in memory only"
+        fields.insert(at, Field("secret", "Secret", "", secret_help, secret=True))
         self.app.push_screen(
             FormScreen(f"Register datastore in {ws.name}", fields, validate, submit_label="Next"), callback=submitted
+        )
+
+    def _register(
+        self, p: kinds.RegisterDatastore, secret: str, secrets: MemorySecrets, session: Session, ws: Workspace
+    ) -> None:
+        from services.mutations import FUNCTIONS, registry
+
+        # the operation of the type chosen: the one registered with its parameter model
+        operation = next(op.name for op in registry().values() if op.params is type(p))
+        fn = FUNCTIONS[operation]
+        target = _target(ws, p.name)
+        kwargs = p.kwargs()
+
+        def run() -> object:
+            if secret:
+                secrets.set_secret(p.credential_ref, secret)
+            return fn(session, target, **kwargs)
+
+        details = [f"{p.KIND} {p.account_name}/{p.container}, {p.auth} auth"]
+        if secret:
+            details.append(f"The secret is held in memory for this session as {p.credential_ref}.")
+        self.act(
+            operation,
+            target,
+            kwargs,
+            run,
+            key=None,
+            doing="registering",
+            done=f"{p.name}: registered",
+            details=details,
         )
 
 

@@ -10,8 +10,9 @@ formatters for the columns it draws itself).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from screens.base import ResourceScreen
 from screens.widgets.table import Cell, Column
@@ -20,9 +21,31 @@ from services.kind import Column as KindColumn
 from services.kind import Kind, text_of
 
 if TYPE_CHECKING:
-    from services.kind import Target
+    from services.kind import Action, Target
     from services.models import Workspace
+    from services.mutations import Target as MutationTarget
+    from services.params import Params
     from services.session import Session
+
+A = TypeVar("A", bound=Callable[..., Any])
+
+
+def kind_action(fn: A) -> A:
+    """An action key of a kind's screen that runs the kind's declared action of the same id (``action_scale`` →
+    the ``scale`` action). Before anything opens (a form, a plan) it is refused, with the reason, by what the
+    declaration says: the guard for its operation (read-only: refused and audited) and, for an action on a row,
+    the row's state by the declared rule."""
+    action_id = fn.__name__.removeprefix("action_")
+
+    @functools.wraps(fn)
+    def wrapper(self: KindScreen, *args: Any, **kwargs: Any) -> Any:
+        declared = self.declared(action_id)
+        if self.refuse(action_id, declared.operation, on_row=declared.on_row):
+            return None
+        return fn(self, *args, **kwargs)
+
+    wrapper.kind_action = action_id  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def table_column(c: KindColumn, first: bool = False) -> Column:
@@ -116,6 +139,45 @@ class KindScreen(ResourceScreen[Any]):
 
     def unavailable(self, action: str, model: Any) -> str:
         return self.kind.unavailable(action, model)
+
+    # -- the kind's declared actions --
+
+    @classmethod
+    def mutations(cls) -> dict[str, str]:
+        """Every action key leading to a mutation: those marked ``@mutating`` and the kind's declared actions
+        (``@kind_action``), with the operation the declaration names."""
+        out = super().mutations()
+        if cls.KIND is not None:
+            for klass in reversed(cls.__mro__):
+                for member in vars(klass).values():
+                    action_id = getattr(member, "kind_action", None)
+                    declared = cls.KIND.action(action_id) if isinstance(action_id, str) else None
+                    if declared is not None and declared.operation:
+                        out[declared.id] = declared.operation
+        return out
+
+    def declared(self, action_id: str) -> Action:
+        declared = self.kind.action(action_id)
+        assert declared is not None, f"{self.kind.name} declares no action {action_id}"
+        return declared
+
+    def perform(
+        self,
+        action_id: str,
+        target: MutationTarget,
+        params: Params,
+        runner: Callable[[], object],
+        *,
+        key: str | None,
+        doing: str,
+        done: str,
+        details: Sequence[str] = (),
+    ) -> None:
+        """Run the kind's declared action: its plan (the ``az`` equivalent from its parameter model; the typed
+        confirmation a production profile or a destructive operation needs), then ``runner`` in a worker."""
+        declared = self.declared(action_id)
+        assert declared.params is None or isinstance(params, declared.params), (action_id, type(params))
+        self.act(declared.operation, target, params.kwargs(), runner, key=key, doing=doing, done=done, details=details)
 
 
 _CLASSES: dict[str, type[KindScreen]] = {}

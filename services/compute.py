@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import validation as v
+from .kinds import compute as kinds
 from .models import Compute, ComputeNode, NodeCounts, Usage, VmSize, Workspace
-from .mutations import Target, expect_state, operation, read_resource, resource_path, ws_args
+from .mutations import Target, expect_state, operation, read_resource, resource_path
 from .session import Session
 from .times import parse_time
 
@@ -250,7 +250,7 @@ def _reconcile_restart(session: Session, t: Target, params: Mapping[str, Any]) -
 @operation(
     "compute.start",
     "Start compute instance",
-    az=lambda t, p: f"az ml compute start --name {t.name} {ws_args(t)}",
+    params=kinds.StartInstance,
     reconcile=expect_state(_compute_state, ("starting", "running"), ("stopped", "stopping")),
 )
 def start_instance(session: Session, target: Target) -> None:
@@ -260,61 +260,22 @@ def start_instance(session: Session, target: Target) -> None:
 @operation(
     "compute.stop",
     "Stop compute instance",
-    az=lambda t, p: f"az ml compute stop --name {t.name} {ws_args(t)}",
+    params=kinds.StopInstance,
     reconcile=expect_state(_compute_state, ("stopping", "stopped"), ("running", "starting")),
 )
 def stop_instance(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_stop(target.name).result()
 
 
-@operation(
-    "compute.restart",
-    "Restart compute instance",
-    az=lambda t, p: f"az ml compute restart --name {t.name} {ws_args(t)}",
-    reconcile=_reconcile_restart,
-)
+@operation("compute.restart", "Restart compute instance", params=kinds.RestartInstance, reconcile=_reconcile_restart)
 def restart_instance(session: Session, target: Target) -> None:
     _ml(session, target).compute.begin_restart(target.name).result()
-
-
-def _validate_cluster(p: Mapping[str, Any]) -> None:
-    v.check(
-        v.compute_name(str(p.get("name", "")), kind="cluster"),
-        v.node_range(int(p.get("min_instances", 0)), int(p.get("max_instances", 0))),
-        v.idle_seconds(int(p.get("idle_seconds", 0))),
-        v.vm_size_offered(str(p.get("size", "")), p.get("offered_sizes") or (), str(p.get("location", ""))),
-        None
-        if p.get("tier", "dedicated") in ("dedicated", "low_priority")
-        else v.FieldError("tier", "must be dedicated or low_priority"),
-        _quota_rule(p, int(p.get("max_instances", 0)), "max_instances"),
-    )
-
-
-def _quota_rule(p: Mapping[str, Any], nodes: int, field: str) -> v.FieldError | None:
-    """Refused before sending when the request needs more vCPUs than the size's family has left.
-
-    ``quota`` (optional): (family label, vCPUs per node, vCPUs left, limit), from the region's usages; a
-    dedicated cluster at its maximum, or an instance, must fit in what is left."""
-    quota = p.get("quota")
-    if not quota or str(p.get("tier", "dedicated")) == "low_priority":  # low priority has its own quota
-        return None
-    family, per_node, left, limit = quota
-    need = nodes * int(per_node)
-    if need <= int(left):
-        return None
-    what = f"{nodes} nodes x {per_node} vCPUs = {need} vCPUs" if field == "max_instances" else f"{need} vCPUs"
-    return v.FieldError(field, f"{what} exceeds the {family} quota left: {left} of {limit} vCPUs")
 
 
 @operation(
     "compute.create_cluster",
     "Create compute cluster",
-    az=lambda t, p: (
-        f"az ml compute create --name {p['name']} --type AmlCompute --size {p['size']} "
-        f"--min-instances {p['min_instances']} --max-instances {p['max_instances']} "
-        f"--idle-time-before-scale-down {p['idle_seconds']} --tier {p.get('tier', 'dedicated')} {ws_args(t)}"
-    ),
-    validate=_validate_cluster,
+    params=kinds.CreateCluster,
     reconcile=expect_state(_compute_state, ("creating", "succeeded", "steady", "resizing"), ("",)),
 )
 def create_cluster(
@@ -329,8 +290,9 @@ def create_cluster(
     tier: str = "dedicated",
     location: str = "",
     offered_sizes: tuple[str, ...] = (),
-    quota: tuple[str, int, int, int] | None = None,
+    quota: kinds.Quota = None,
 ) -> None:
+    """Create an AmlCompute cluster (the rules: kinds.CreateCluster)."""
     from azure.ai.ml.entities import AmlCompute
 
     compute = AmlCompute(
@@ -344,45 +306,10 @@ def create_cluster(
     _ml(session, target).compute.begin_create_or_update(compute).result()
 
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def _assigned_user_rules(p: Mapping[str, Any]) -> list[v.FieldError | None]:
-    oid = str(p.get("assigned_user_object_id") or "").strip()
-    tenant = str(p.get("assigned_user_tenant_id") or "").strip()
-    if not oid:
-        if tenant:
-            return [v.FieldError("assigned_user_object_id", "give the user's object id with a tenant id")]
-        return []
-    return [
-        None if _GUID.match(oid) else v.FieldError("assigned_user_object_id", "must be an object id (a GUID)"),
-        None
-        if _GUID.match(tenant)
-        else v.FieldError("assigned_user_tenant_id", "must be the user's tenant id (a GUID)"),
-    ]
-
-
-def _validate_instance(p: Mapping[str, Any]) -> None:
-    v.check(
-        v.compute_name(str(p.get("name", "")), kind="instance"),
-        v.vm_size_offered(str(p.get("size", "")), p.get("offered_sizes") or (), str(p.get("location", ""))),
-        *_assigned_user_rules(p),
-        _quota_rule(p, 1, "size"),
-    )
-
-
-def _az_instance(t: Target, p: Mapping[str, Any]) -> str:
-    user = ""
-    if p.get("assigned_user_object_id"):
-        user = f" --user-tenant-id {p['assigned_user_tenant_id']} --user-object-id {p['assigned_user_object_id']}"
-    return f"az ml compute create --name {p['name']} --type ComputeInstance --size {p['size']}{user} {ws_args(t)}"
-
-
 @operation(
     "compute.create_instance",
     "Create compute instance",
-    az=_az_instance,
-    validate=_validate_instance,
+    params=kinds.CreateInstance,
     reconcile=expect_state(_compute_state, ("creating", "succeeded", "running", "starting"), ("",)),
 )
 def create_instance(
@@ -395,8 +322,9 @@ def create_instance(
     offered_sizes: tuple[str, ...] = (),
     assigned_user_object_id: str = "",
     assigned_user_tenant_id: str = "",
-    quota: tuple[str, int, int, int] | None = None,
+    quota: kinds.Quota = None,
 ) -> None:
+    """Create a compute instance, for another user when an object id is given (the rules: kinds.CreateInstance)."""
     from azure.ai.ml.entities import AssignedUserConfiguration, ComputeInstance
 
     on_behalf = None
@@ -408,21 +336,10 @@ def create_instance(
     _ml(session, target).compute.begin_create_or_update(instance).result()
 
 
-def _validate_scale(p: Mapping[str, Any]) -> None:
-    v.check(
-        v.node_range(int(p.get("min_instances", 0)), int(p.get("max_instances", 0))),
-        v.idle_seconds(int(p.get("idle_seconds", 0))),
-    )
-
-
 @operation(
     "compute.update_scale",
     "Update cluster scale settings",
-    az=lambda t, p: (
-        f"az ml compute update --name {t.name} --min-instances {p['min_instances']} "
-        f"--max-instances {p['max_instances']} --idle-time-before-scale-down {p['idle_seconds']} {ws_args(t)}"
-    ),
-    validate=_validate_scale,
+    params=kinds.UpdateScale,
     reconcile=_reconcile_scale,
 )
 def update_scale(
@@ -439,7 +356,7 @@ def update_scale(
 @operation(
     "compute.delete",
     "Delete compute",
-    az=lambda t, p: f"az ml compute delete --name {t.name} --yes {ws_args(t)}",
+    params=kinds.DeleteCompute,
     destructive=True,
     reconcile=expect_state(_compute_state, ("", "deleting"), ("*",)),
 )

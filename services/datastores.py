@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import validation as v
 from .errors import AzmlError
+from .kinds import datastores as kinds
+from .kinds.datastores import SECRET_AUTHS
 from .models.core import Workspace
 from .models.datastores import KIND_TYPES, Datastore, StorageEntry, StorageListing
-from .mutations import Reconciled, Target, operation, read_resource, resource_path, ws_args
+from .mutations import Reconciled, Target, operation, read_resource, resource_path
 from .secrets import SecretSource
 from .session import Session
 from .times import parse_time
@@ -34,16 +36,6 @@ _AUTH = {
     "Certificate": "certificate",
     "None": "identity",
 }
-SECRET_AUTHS = ("account_key", "sas", "service_principal")
-# What `az ml datastore create` accepts per kind (azure-ai-ml's YAML schemas).
-AUTHS_BY_KIND = {
-    "blob": ("account_key", "sas", "identity"),
-    "adls_gen2": ("service_principal", "identity"),
-    "file": ("account_key", "sas", "identity"),
-}
-DEFAULT_AUTH = {"blob": "account_key", "adls_gen2": "service_principal", "file": "account_key"}
-_AZ_TYPE = {"blob": "azure_blob", "adls_gen2": "azure_data_lake_gen2", "file": "azure_file"}
-_AZ_SECRET = {"account_key": "account_key", "sas": "sas_token", "service_principal": "client_secret"}
 DEFAULT_RESOURCE_URL = "https://storage.azure.com/"
 
 
@@ -255,73 +247,6 @@ def _ws_id(t: Target) -> str:
     )
 
 
-def _guid(value: str, field: str) -> v.FieldError | None:
-    import uuid
-
-    try:
-        uuid.UUID(value or "")
-    except ValueError:
-        return v.FieldError(field, "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
-    return None
-
-
-def _dns_suffix(value: str, field: str = "endpoint") -> v.FieldError | None:
-    if value and ("://" in value or "/" in value or value.startswith(".")):
-        return v.FieldError(field, "must be a storage DNS suffix such as core.windows.net, not a URL")
-    return None
-
-
-def _validate_register(kind: str, container_field: str) -> Any:
-    allowed = AUTHS_BY_KIND[kind]
-
-    def validate(p: Mapping[str, Any]) -> None:
-        auth = str(p.get("auth", DEFAULT_AUTH[kind]))
-        errors: list[v.FieldError | None] = [
-            v.datastore_name(str(p.get("name", "")), "name"),
-            v.storage_account(str(p.get("account_name", "")), "account_name"),
-            v.container_name(str(p.get(container_field, "")), container_field),
-            _dns_suffix(str(p.get("endpoint", "") or "")),
-            None if p.get("protocol", "https") in ("https", "http") else v.FieldError("protocol", "must be https"),
-        ]
-        if auth not in allowed:
-            errors.append(v.FieldError("auth", f"must be one of {', '.join(allowed)} for this datastore type"))
-        if auth in SECRET_AUTHS:
-            if not p.get("credential_ref"):
-                errors.append(v.FieldError("credential_ref", f"is required for {auth} auth"))
-            if not isinstance(p.get("secrets"), SecretSource):
-                errors.append(v.FieldError("secrets", f"a secret source is required for {auth} auth"))
-        elif p.get("credential_ref"):
-            errors.append(v.FieldError("credential_ref", "must be empty for identity-based access"))
-        if auth == "service_principal":
-            errors.append(_guid(str(p.get("tenant_id", "")), "tenant_id"))
-            errors.append(_guid(str(p.get("client_id", "")), "client_id"))
-            for url_field in ("authority_url", "resource_url"):
-                if p.get(url_field):
-                    errors.append(v.https_url(str(p[url_field]), url_field))
-        v.check(*errors)
-
-    return validate
-
-
-def _az_register(kind: str, container_field: str) -> Any:
-    def az(t: Target, p: Mapping[str, Any]) -> str:
-        auth = str(p.get("auth", DEFAULT_AUTH[kind]))
-        sets = [
-            f"type={_AZ_TYPE[kind]}",
-            f"account_name={p.get('account_name', '')}",
-            f"{container_field}={p.get(container_field, '')}",
-        ]
-        if auth == "service_principal":
-            sets.append(f"credentials.tenant_id={p.get('tenant_id', '')}")
-            sets.append(f"credentials.client_id={p.get('client_id', '')}")
-        if auth in _AZ_SECRET:
-            sets.append(f"credentials.{_AZ_SECRET[auth]}=<secret:{p.get('credential_ref', '')}>")
-        name = p.get("name", "")
-        return f"az ml datastore create --name {name} --file datastore.yml --set {' '.join(sets)} {ws_args(t)}"
-
-    return az
-
-
 def _secret(p: Mapping[str, Any]) -> str:
     source: SecretSource = p["secrets"]
     ref = str(p["credential_ref"])
@@ -399,8 +324,7 @@ def _reconcile_unregistered(session: Session, t: Target, params: Mapping[str, An
 @operation(
     "datastore.register_blob",
     "Register Blob datastore",
-    az=_az_register("blob", "container_name"),
-    validate=_validate_register("blob", "container_name"),
+    params=kinds.RegisterBlob,
     reconcile=_reconcile_registered,
 )
 def register_blob(
@@ -425,8 +349,7 @@ def register_blob(
 @operation(
     "datastore.register_adls_gen2",
     "Register ADLS Gen2 datastore",
-    az=_az_register("adls_gen2", "filesystem"),
-    validate=_validate_register("adls_gen2", "filesystem"),
+    params=kinds.RegisterAdlsGen2,
     reconcile=_reconcile_registered,
 )
 def register_adls_gen2(
@@ -455,8 +378,7 @@ def register_adls_gen2(
 @operation(
     "datastore.register_file",
     "Register Azure Files datastore",
-    az=_az_register("file", "file_share_name"),
-    validate=_validate_register("file", "file_share_name"),
+    params=kinds.RegisterFile,
     reconcile=_reconcile_registered,
 )
 def register_file(
@@ -485,11 +407,7 @@ def _check_target_name(target: Target) -> None:
 @operation(
     "datastore.set_default",
     "Set default datastore",
-    # No `az ml` verb sets the default; the console sends PUT properties.isDefault=true.
-    az=lambda t, p: (
-        f"az ml datastore show --name {t.name} {ws_args(t)}  # no az ml verb sets the default: "
-        "the console re-sends the datastore with properties.isDefault=true"
-    ),
+    params=kinds.SetDefault,
     reconcile=_reconcile_default,
 )
 def set_default(session: Session, target: Target) -> Datastore:
@@ -514,7 +432,7 @@ def set_default(session: Session, target: Target) -> Datastore:
 @operation(
     "datastore.unregister",
     "Unregister datastore",
-    az=lambda t, p: f"az ml datastore delete --name {t.name} {ws_args(t)}",
+    params=kinds.Unregister,
     destructive=True,
     reconcile=_reconcile_unregistered,
 )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .errors import ServiceError
     from .models import Workspace
+    from .params import Params
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,16 @@ class Action:
     """A key of the kind's screen bound to a registered mutation (services/mutations.py ``@operation``):
     the operation validates its parameters, writes the audit line and knows its ``az`` equivalent.
     ``unavailable(model)`` says why it does not apply to a row as it is ("" when it does): the screens hide
-    the key on that row and refuse it, and never send what Azure would refuse as a conflict."""
+    the key on that row and refuse it, and never send what Azure would refuse as a conflict. ``params``: the
+    typed parameter model of the operation (services/params.py), the same the operation registers: its rules
+    refuse bad input on the form and at the choke point, and it renders the ``az`` equivalent."""
 
     id: str
     operation: str
     key: str
     unavailable: Callable[[Any], str] = field(default=lambda _m: "")
     on_row: bool = True
+    params: type[Params] | None = None
 
 
 @dataclass(frozen=True)

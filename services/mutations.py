@@ -19,6 +19,7 @@ from .errors import AzmlError, ServiceError, classify, response_lost
 from .validation import ValidationError
 
 if TYPE_CHECKING:
+    from .params import Params
     from .session import Session
 
 P = ParamSpec("P")
@@ -113,6 +114,7 @@ class Operation:
     validate: Callable[[Mapping[str, Any]], None] | None = None
     # After a lost answer: read the resource and say whether the mutation took effect (see ResponseLost).
     reconcile: Callable[[Session, Target, Mapping[str, Any]], Reconciled] | None = None
+    params: type[Params] | None = None  # its typed parameter model: the rules, the form, the az equivalent
 
 
 class Mutation(Protocol[P, R_co]):
@@ -194,14 +196,23 @@ def operation(
     name: str,
     title: str,
     *,
-    az: Callable[[Target, Mapping[str, Any]], str],
+    az: Callable[[Target, Mapping[str, Any]], str] | None = None,
     destructive: bool = False,
     validate: Callable[[Mapping[str, Any]], None] | None = None,
     reconcile: Callable[[Session, Target, Mapping[str, Any]], Reconciled] | None = None,
+    params: type[Params] | None = None,
 ) -> Callable[[Callable[Concatenate[Session, Target, P], R]], Mutation[P, R]]:
     """Register ``fn(session, target, **params)`` as a mutation and wrap it in the choke point; the wrapper
-    keeps ``fn``'s signature, so a call with a wrong or missing parameter is a type error."""
-    op = Operation(name, title, az, destructive, validate, reconcile)
+    keeps ``fn``'s signature, so a call with a wrong or missing parameter is a type error. ``params``: the
+    action's typed parameter model (services/params.py), whose rules validate every call and which renders the
+    ``az`` equivalent (``validate`` and ``az`` are for operations without one)."""
+    if params is not None:
+        model = params
+        validate = validate or (lambda p: model.of(p).check())
+        az = az or (lambda t, p: model.of(p).az(t))
+    if az is None:
+        raise ValueError(f"mutation {name}: an az equivalent or a parameter model is required")
+    op = Operation(name, title, az, destructive, validate, reconcile, params)
     if name in REGISTRY:
         raise ValueError(f"mutation {name} registered twice")
     REGISTRY[name] = op

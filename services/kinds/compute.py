@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from .. import validation as v
 from ..kind import INT, STR, STR_LIST, TIME, Action, Column, Kind, Loaded, LoadOptions, Target, described, enum, iso_utc
 from ..models import Compute, Usage
+from ..params import GUID, Check, Matches, OneOf, Param, Params
 
 NODE_STATES = ("running", "idle", "preparing", "unusable", "preempted", "leaving")
 NODES_SCHEMA = {
@@ -42,6 +46,135 @@ def _cluster_only(what: str) -> Any:
         return f"Scale settings apply to clusters; {c.name} is a {c.kind}."
 
     return unavailable
+
+
+# -- the actions' parameters -------------------------------------------------------------------------
+
+
+def quota_rule(
+    quota: tuple[str, int, int, int] | None, nodes: int, field: str, tier: str = "dedicated"
+) -> v.FieldError | None:
+    """Refused before sending when the request needs more vCPUs than the size's family has left.
+
+    ``quota``: (family label, vCPUs per node, vCPUs left, limit), from the region's usages (None: unknown); a
+    dedicated cluster at its maximum, or an instance, must fit in what is left (low priority has its own)."""
+    if not quota or tier == "low_priority":
+        return None
+    family, per_node, left, limit = quota
+    need = nodes * int(per_node)
+    if need <= int(left):
+        return None
+    what = f"{nodes} nodes x {per_node} vCPUs = {need} vCPUs" if field == "max_instances" else f"{need} vCPUs"
+    return v.FieldError(field, f"{what} exceeds the {family} quota left: {left} of {limit} vCPUs")
+
+
+Quota = tuple[str, int, int, int] | None
+IDLE = Check(v.idle_seconds)
+NODES_MIN = Param("Minimum nodes", az="--min-instances")
+NODES_MAX = Param("Maximum nodes", az="--max-instances")
+IDLE_SECONDS = Param("Idle seconds before scale-down", rules=(IDLE,), az="--idle-time-before-scale-down")
+SIZE = Param("VM size", "ctrl+o picks from the region's sizes", az="--size", initial="Standard_DS3_v2")
+
+
+class _NewCompute(Params):
+    """A compute to create in a workspace, on a VM size the region offers and its family's quota allows."""
+
+    AZ = "az ml compute create"
+    KIND = "cluster"  # of its name's rule
+    TYPE = ""  # its --type
+
+    name: Annotated[str, Param("Name", "letters, digits, hyphens", az="--name")] = ""
+    size: Annotated[str, SIZE] = ""
+    location: Annotated[str, Param("Region", form=None)] = ""
+    offered_sizes: Annotated[tuple[str, ...], Param("VM sizes of the region", form=None)] = ()
+    quota: Annotated[Quota, Param("The size family's quota", form=None)] = None
+
+    def az_args(self) -> list[str]:
+        args = super().az_args()
+        at = 1 if args and args[0].startswith("--name ") else 0
+        return [*args[:at], f"--type {self.TYPE}", *args[at:]]  # the type right after the name, as az ml shows it
+
+    def common_rules(self, nodes: int, field: str, tier: str = "dedicated") -> list[v.FieldError | None]:
+        return [
+            v.compute_name(self.name, kind=self.KIND),
+            v.vm_size_offered(self.size, self.offered_sizes, self.location),
+            quota_rule(self.quota, nodes, field, tier),
+        ]
+
+
+class CreateCluster(_NewCompute):
+    TYPE = "AmlCompute"
+
+    min_instances: Annotated[int, NODES_MIN] = 0
+    max_instances: Annotated[int, NODES_MAX] = 4
+    idle_seconds: Annotated[int, IDLE_SECONDS] = 1800
+    tier: Annotated[str, Param("Tier", rules=(OneOf(("dedicated", "low_priority")),), az="--tier")] = "dedicated"
+
+    def rules(self) -> Iterable[v.FieldError | None]:
+        nodes = v.node_range(self.min_instances, self.max_instances)
+        return [nodes, *self.common_rules(self.max_instances, "max_instances", self.tier)]
+
+
+OBJECT_ID = Matches(GUID, "must be an object id (a GUID)", optional=True)
+
+
+class CreateInstance(_NewCompute):
+    KIND = "instance"
+    TYPE = "ComputeInstance"
+
+    assigned_user_object_id: Annotated[
+        str, Param("Assigned user's object id", "empty: yourself", rules=(OBJECT_ID,))
+    ] = ""
+    assigned_user_tenant_id: Annotated[str, Param("Assigned user's tenant id", "with the object id")] = ""
+
+    def rules(self) -> Iterable[v.FieldError | None]:
+        oid, tenant = self.assigned_user_object_id, self.assigned_user_tenant_id
+        rules = self.common_rules(1, "size")
+        if oid and not re.fullmatch(GUID, tenant):
+            rules.append(v.FieldError("assigned_user_tenant_id", "must be the user's tenant id (a GUID)"))
+        if tenant and not oid:
+            rules.append(v.FieldError("assigned_user_object_id", "give the user's object id with a tenant id"))
+        return rules
+
+    def az_args(self) -> list[str]:
+        args = super().az_args()
+        if self.assigned_user_object_id:
+            args.append(f"--user-tenant-id {self.assigned_user_tenant_id}")
+            args.append(f"--user-object-id {self.assigned_user_object_id}")
+        return args
+
+
+class UpdateScale(Params):
+    AZ = "az ml compute update"
+    AZ_TARGET = "--name"
+
+    min_instances: Annotated[int, NODES_MIN] = 0
+    max_instances: Annotated[int, NODES_MAX] = 0
+    idle_seconds: Annotated[int, IDLE_SECONDS] = 1800
+
+    def rules(self) -> Iterable[v.FieldError | None]:
+        return [v.node_range(self.min_instances, self.max_instances)]
+
+
+class StartInstance(Params):
+    AZ = "az ml compute start"
+    AZ_TARGET = "--name"
+
+
+class StopInstance(Params):
+    AZ = "az ml compute stop"
+    AZ_TARGET = "--name"
+
+
+class RestartInstance(Params):
+    AZ = "az ml compute restart"
+    AZ_TARGET = "--name"
+
+
+class DeleteCompute(Params):
+    AZ = "az ml compute delete"
+    AZ_TARGET = "--name"
+    AZ_FLAGS = "--yes"
 
 
 def load_compute(session: Any, target: Target, options: LoadOptions) -> Loaded:
@@ -147,14 +280,14 @@ KINDS = (
             Column("errors", "Errors", lambda c: list(c.errors), STR_LIST),
         ),
         actions=(
-            Action("start", "compute.start", "a", _instance_rule("start")),
-            Action("stop", "compute.stop", "o", _instance_rule("stop")),
-            Action("restart", "compute.restart", "R", _instance_rule("restart")),
-            Action("delete", "compute.delete", "D"),
-            Action("scale", "compute.update_scale", "e", _cluster_only("scale")),
+            Action("start", "compute.start", "a", _instance_rule("start"), params=StartInstance),
+            Action("stop", "compute.stop", "o", _instance_rule("stop"), params=StopInstance),
+            Action("restart", "compute.restart", "R", _instance_rule("restart"), params=RestartInstance),
+            Action("delete", "compute.delete", "D", params=DeleteCompute),
+            Action("scale", "compute.update_scale", "e", _cluster_only("scale"), params=UpdateScale),
             Action("nodes", "", "n", _cluster_only("nodes")),
-            Action("create_cluster", "compute.create_cluster", "c", on_row=False),
-            Action("create_instance", "compute.create_instance", "i", on_row=False),
+            Action("create_cluster", "compute.create_cluster", "c", on_row=False, params=CreateCluster),
+            Action("create_instance", "compute.create_instance", "i", on_row=False, params=CreateInstance),
         ),
     ),
     Kind(

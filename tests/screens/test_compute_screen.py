@@ -206,3 +206,70 @@ def test_production_needs_the_name_typed_even_to_stop() -> None:
         assert "type" in str(confirm.query_one("#confirm-error").render())
 
     run(scenario, production=True)
+
+
+def test_a_new_instance_for_yourself_goes_from_the_generated_form_to_its_plan() -> None:
+    """The instance form's inputs are its parameter model's; left as they open (no assigned user), they make a
+    valid request: its plan and az equivalent come up (the tenant input no longer starts filled, which the
+    model's rule refused as a tenant without an object id)."""
+    from services.kinds.compute import CreateInstance
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        await open_compute(app, pilot)
+        emu = backend.emulator
+        assert emu is not None
+        await pilot.press("i")
+        await wait_for(lambda: isinstance(app.screen, FormScreen), pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        inputs = [f for f in CreateInstance.form_fields()]
+        assert list(form.values()) == [f.name for f in inputs]  # every input from the model, in its order
+        shown = " ".join(str(label.render()) for label in form.query("Label"))
+        assert all(f.label in shown for f in inputs)
+        before = emu.request_count
+        await _fill(pilot, form, {"name": "ci-mine"})
+        await pilot.click("#form-submit")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.plan.az.startswith(
+            "az ml compute create --name ci-mine --type ComputeInstance --size Standard_DS3_v2 "
+        )
+        assert "--user-object-id" not in confirm.plan.az
+        assert emu.request_count == before  # nothing sent before the plan is confirmed
+        await pilot.press("escape")
+
+    run(scenario)
+
+
+def test_the_cluster_form_refuses_each_bad_value_on_its_field_and_sends_nothing() -> None:
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_compute(app, pilot)
+        emu = backend.emulator
+        assert emu is not None and app.session is not None
+        await pilot.press("c")
+        await wait_for(lambda: isinstance(app.screen, FormScreen), pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        before, records = emu.request_count, len(app.session.guard.records)
+        bad = {"name": "9lives", "max_instances": "two", "idle_seconds": "60", "tier": "spot"}
+        await _fill(pilot, form, bad)
+        await pilot.click("#form-submit")
+        await pilot.pause(0.1)
+        assert app.screen is form
+        assert "must be a whole number" in str(form.query_one("#error-max_instances").render())
+        await _fill(pilot, form, {"max_instances": "2"})
+        await pilot.click("#form-submit")
+        await pilot.pause(0.1)
+        assert app.screen is form
+        assert "must start with a letter" in str(form.query_one("#error-name").render())
+        assert "must be dedicated or low_priority" in str(form.query_one("#error-tier").render())
+        await _fill(pilot, form, {"name": "ok-name", "tier": "dedicated", "idle_seconds": str(8 * 24 * 3600)})
+        await pilot.click("#form-submit")
+        await pilot.pause(0.1)
+        assert app.screen is form and "at most 7 days" in str(form.query_one("#error-idle_seconds").render())
+        assert emu.request_count == before and len(app.session.guard.records) == records
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen, pilot)
+
+    run(scenario)

@@ -244,6 +244,48 @@ def test_register_through_the_form_validates_first_and_keeps_the_secret_out_of_t
     _drive(scenario)
 
 
+def test_the_register_form_follows_the_model_of_the_type_chosen_and_sends_nothing_it_refuses() -> None:
+    tenant, client = "72f988bf-86f1-41af-91ab-2d7cd011db47", "00000000-1111-2222-3333-444444444444"
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await _open(app, pilot)
+        emu = backend.emulator
+        assert emu is not None and app.session is not None
+        await pilot.press("n")
+        await wait_for(lambda: isinstance(app.screen, FormScreen), pilot)
+        typed = {"kind": "nfs", "name": "lake_raw", "account": "dlsteam01", "container": "bronze", "auth": ""}
+        form = await _fill(app, pilot, {**typed, "secret": ACCOUNT_KEY})
+        before, records = emu.request_count, len(app.session.guard.records)
+        await _submit(app, pilot)
+        assert app.screen is form and "must be one of blob, adls_gen2, file" in _static(form, "#error-kind")
+        # a blob datastore takes no tenant: said on the field
+        await _fill(app, pilot, {"kind": "blob", "tenant_id": tenant})
+        await _submit(app, pilot)
+        assert app.screen is form and "only for service principal auth" in _static(form, "#error-tenant_id")
+        # ADLS Gen2 defaults to a service principal, whose ids must be GUIDs
+        await _fill(app, pilot, {"kind": "adls_gen2", "tenant_id": "not-a-guid"})
+        await _submit(app, pilot)
+        assert app.screen is form and "must be a GUID" in _static(form, "#error-tenant_id")
+        assert "must be a GUID" in _static(form, "#error-client_id")
+        assert emu.request_count == before and len(app.session.guard.records) == records
+        await _fill(app, pilot, {"tenant_id": tenant, "client_id": client})
+        await _submit(app, pilot)
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        az = confirm.plan.az
+        assert az.startswith(
+            "az ml datastore create --name lake_raw --file datastore.yml --set type=azure_data_lake_gen2"
+        )
+        assert f"filesystem=bronze credentials.tenant_id={tenant} credentials.client_id={client}" in az
+        assert "credentials.client_secret=<secret:session:" in az and ACCOUNT_KEY not in repr(confirm.plan)
+        assert emu.request_count == before
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen, pilot)
+
+    _drive(scenario)
+
+
 def test_set_default_moves_the_star_and_unregister_needs_the_typed_name() -> None:
     async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
         screen = await _open(app, pilot)
