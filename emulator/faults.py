@@ -257,13 +257,13 @@ def _parse_entry(entry: str) -> FaultRule:
         raise _bad(entry, f"the pattern {pattern!r} is too complex") from e
     for key, value in options.items():
         if key == "retry-after":
-            if not value.isdigit() or not 0 <= int(value) <= 3600:
+            if not (value.isascii() and value.isdigit()) or not 0 <= int(value) <= 3600:
                 raise _bad(entry, f"retry-after={value!r}: give whole seconds, 0..3600")
             if rule.kind != "status":
                 raise _bad(entry, "retry-after applies to a status (429, 503)")
             rule.retry_after = int(value)
         elif key == "times":
-            if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 1_000_000:
                 raise _bad(entry, f"times={value!r}: give a whole number of at least 1")
             rule.times = int(value)
         elif key == "method":
@@ -275,7 +275,7 @@ def _parse_entry(entry: str) -> FaultRule:
 
 def _rule(entry: str, kind_text: str) -> FaultRule:
     word = kind_text.lower()
-    if word.isdigit():
+    if word.isascii() and word.isdigit():
         status = int(word)
         if not 400 <= status <= 599:
             raise _bad(entry, f"the status {kind_text} must be within 400..599")
@@ -316,7 +316,7 @@ def _rate(entry: str, text: str) -> float:
 
 def _is_kind(text: str) -> bool:
     word = text.strip().lower()
-    return word.isdigit() or word in _WORD_KINDS or word.startswith("latency=")
+    return (word.isascii() and word.isdigit()) or word in _WORD_KINDS or word.startswith("latency=")
 
 
 def _is_number(text: str) -> bool:

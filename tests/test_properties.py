@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from console.cli import build_parser, key_value
@@ -39,6 +39,8 @@ MIXED = st.one_of(st.text(max_size=80), st.lists(_PIECES, max_size=12).map("".jo
 
 @FAST
 @given(MIXED)
+@example("¹")  # a digit to str.isdigit, not to int()
+@example("status:0.5:retry-after=²")
 def test_the_faults_parser_accepts_or_names_the_entry(text: str) -> None:
     try:
         rules = parse_faults(text)

@@ -150,7 +150,7 @@ def register(router: Any, emu: Any) -> None:
     directory.find_principal = lambda client_id: datastore_principal(emu.estate, client_id)
     emu.directory = directory
     polls = emu.config.options.get("device_code_polls", "1")
-    if not polls.isdigit() or int(polls) > 100:
+    if not (polls.isascii() and polls.isdigit()) or int(polls) > 100:
         raise ValueError(f"emulator option device_code_polls: {polls!r} is not a whole number within 0..100")
     pending_polls = int(polls)
 
