@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 
 from screens.base import ResourceScreen, state_text
 from screens.forms import form_fields, read, validator
-from screens.kind_list import KindScreen, kind_action
+from screens.kind_list import CellFormat, KindScreen, kind_action, kind_cells, table_columns
 from screens.modals import FormScreen
 from screens.size_picker import size_summary
 from screens.widgets.table import Cell, Column
@@ -42,24 +42,36 @@ def _target(ws: Workspace, name: str = "") -> Target:
     return Target(ws.subscription_id, ws.resource_group, ws.name, name)
 
 
+def _nodes_cell(c: Compute) -> Cell:
+    """A cluster's nodes as running/idle/preparing/other, yellow when some are unusable or preempted."""
+    if c.kind != "cluster":
+        return ""
+    n = c.nodes
+    text = f"{n.running}/{n.idle}/{n.preparing}/{n.unusable + n.preempted + n.leaving}"
+    return Text(text, style="yellow") if n.unusable or n.preempted else text
+
+
+COMPUTE = kind("compute")
+# the cells this screen draws itself; the other columns show the kind's values
+COMPUTE_CELLS: dict[str, CellFormat] = {
+    "kind": lambda c: "k8s" if c.kind == "kubernetes" else c.kind,
+    "vm_size": lambda c: c.vm_size or c.instance_type,
+    "gpus": lambda c: c.gpus or None,
+    "state": lambda c: state_text(c.state),
+    "nodes": _nodes_cell,
+    "idle_seconds_before_scale_down": lambda c: _duration(c.idle_seconds) if c.kind == "cluster" else "",
+    "priority": lambda c: {"LowPriority": "low-pri", "Dedicated": "dedicated"}.get(c.priority, c.priority),
+}
+
+
 class ComputeScreen(KindScreen):
     """The compute kind's list (rows from its loader, the same the snapshot reads; keys by the rules its actions
     declare), with its own columns, cells and describe."""
 
-    KIND = kind("compute")
+    KIND = COMPUTE
     TITLE = "Compute"
     STATE_COLUMN = "state"
-    COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("name", "Name", flex=True, min_width=14),
-        Column("kind", "Kind", max_width=8),
-        Column("size", "VM size", max_width=24, min_width=12),
-        Column("gpus", "GPU", numeric=True, width=3),
-        Column("state", "State", max_width=12),
-        Column("nodes", "Nodes r/i/p/x", max_width=13),
-        Column("scale", "Min-max", max_width=7),
-        Column("idle", "Idle", max_width=5, drop=1),
-        Column("priority", "Tier", max_width=9, drop=2),
-    )
+    COLUMNS: ClassVar[Sequence[Column]] = table_columns(COMPUTE)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "nodes", "Nodes", id="compute.nodes"),
         Binding("a", "start", "Start", id="compute.start"),
@@ -73,26 +85,7 @@ class ComputeScreen(KindScreen):
     ]
 
     def cells(self, c: Compute) -> Sequence[Cell]:
-        n = c.nodes
-        if c.kind == "cluster":
-            other = n.unusable + n.preempted + n.leaving
-            nodes: Cell = f"{n.running}/{n.idle}/{n.preparing}/{other}"
-            if n.unusable or n.preempted:
-                nodes = Text(str(nodes), style="yellow")
-            scale = f"{c.min_nodes}-{c.max_nodes}"
-        else:
-            nodes, scale = "", ""
-        return (
-            c.name,
-            "k8s" if c.kind == "kubernetes" else c.kind,
-            c.vm_size or c.instance_type,
-            c.gpus or None,
-            state_text(c.state),
-            nodes,
-            scale,
-            _duration(c.idle_seconds) if c.kind == "cluster" else "",
-            {"LowPriority": "low-pri", "Dedicated": "dedicated"}.get(c.priority, c.priority),
-        )
+        return kind_cells(COMPUTE, c, COMPUTE_CELLS)
 
     def describe_fields(self, c: Compute) -> list[tuple[str, str]]:
         n = c.nodes
@@ -417,20 +410,23 @@ class NodesScreen(ResourceScreen[ComputeNode]):
         return fields
 
 
+def _quota_cell(m: tuple[VmSize, Usage | None]) -> Cell:
+    """The family's quota use, bold yellow from 80% up."""
+    text, u = kinds.family_quota(m), m[1]
+    return Text(text, style="bold yellow") if u is not None and text and u.percent >= 80 else text
+
+
+QUOTA = kind("quota")
+# the quota kind's screen lists VM sizes with their family's quota: the cells this screen draws itself
+SIZE_CELLS: dict[str, CellFormat] = {"gpus": lambda m: m[0].gpus or None, "family_quota": _quota_cell}
+
+
 class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):
     """VM sizes of the workspace's region with the quota use of each size's family."""
 
     TITLE = "VM sizes and quota"
     STATE_COLUMN = ""
-    COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("name", "VM size", flex=True, min_width=18),
-        Column("vcpus", "vCPU", numeric=True, width=4),
-        Column("memory", "Mem GB", numeric=True, width=6),
-        Column("gpus", "GPU", numeric=True, width=3),
-        Column("lowpri", "LowPri", max_width=6),
-        Column("quota", "Family quota used", max_width=20),
-        Column("family", "Family", max_width=16),
-    )
+    COLUMNS: ClassVar[Sequence[Column]] = table_columns(QUOTA)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g", "gpu_only", "GPU only", id="sizes.gpu_only"),
     ]
@@ -447,21 +443,7 @@ class SizesScreen(ResourceScreen[tuple[VmSize, Usage | None]]):
         return m[0].name
 
     def cells(self, m: tuple[VmSize, Usage | None]) -> Sequence[Cell]:
-        s, u = m
-        quota: Cell = ""
-        if u is not None and u.limit > 0:
-            quota = f"{u.current}/{u.limit} ({u.percent:.0f}%)"
-            if u.percent >= 80:
-                quota = Text(str(quota), style="bold yellow")
-        return (
-            s.name,
-            s.vcpus,
-            s.memory_gb,
-            s.gpus or None,
-            "yes" if s.low_priority_capable else "no",
-            quota,
-            s.family.removeprefix("standard").removesuffix("Family"),  # standardNCADSA100v4Family → NCADSA100v4
-        )
+        return kind_cells(QUOTA, m, SIZE_CELLS)
 
     def describe_fields(self, m: tuple[VmSize, Usage | None]) -> list[tuple[str, str]]:
         s, u = m

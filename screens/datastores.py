@@ -19,7 +19,7 @@ from textual.widgets import Static
 from screens.base import ResourceScreen
 from screens.forms import form_fields, read
 from screens.host import ConsoleHost, host
-from screens.kind_list import KindScreen, kind_action
+from screens.kind_list import CellFormat, KindScreen, kind_action, kind_cells, table_columns
 from screens.modals import Field, FormScreen
 from screens.widgets.line import Line
 from screens.widgets.table import Cell, Column
@@ -68,22 +68,17 @@ def _secrets_of(app: ConsoleHost) -> MemorySecrets:
     return app.secrets
 
 
+DATASTORES = kind("datastores")
+
+
 class DatastoresScreen(KindScreen):
     """The datastores kind's list (rows from its loader, the same the snapshot reads; keys by the rules its actions
     declare), with its own columns, cells and describe."""
 
-    KIND = kind("datastores")
+    KIND = DATASTORES
     TITLE = "Datastores"
     STATE_COLUMN = ""
-    COLUMNS: ClassVar[Sequence[Column]] = (
-        # Wide enough for Azure's system names with the default mark, so the "*" is never truncated away.
-        Column("name", "Name", flex=True, min_width=26),
-        Column("type", "Type", max_width=9),
-        Column("account", "Account", max_width=18),
-        Column("container", "Container", max_width=24),
-        Column("auth", "Auth", max_width=17),
-        Column("endpoint", "Endpoint", max_width=18),
-    )
+    COLUMNS: ClassVar[Sequence[Column]] = table_columns(DATASTORES)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "browse", "Browse", id="datastores.browse"),
         Binding("n", "register", "Register", id="datastores.register"),
@@ -91,13 +86,22 @@ class DatastoresScreen(KindScreen):
         Binding("D", "unregister", "Unregister", id="datastores.unregister"),
     ]
 
-    def cells(self, d: Datastore) -> Sequence[Cell]:
+    def __init__(self, argument: str = "") -> None:
+        super().__init__(argument)
+        # the cells this screen draws itself; the other columns show the kind's values
+        self._formats: dict[str, CellFormat] = {"name": self._name_cell, "auth": lambda d: d.auth_label}
+
+    def _name_cell(self, d: Datastore) -> Cell:
+        """The name, the default marked "*", and the action under way on it."""
         name = Text(d.name)
         if d.is_default:
             name.append(" *", style="bold")
         if d.key in self.pending:
             name.append(f" {self.pending[d.key]}…", style="bold yellow")
-        return (name, d.kind, d.account_name, d.container, d.auth_label, d.endpoint)
+        return name
+
+    def cells(self, d: Datastore) -> Sequence[Cell]:
+        return kind_cells(DATASTORES, d, self._formats)
 
     def describe_fields(self, d: Datastore) -> list[tuple[str, str]]:
         fields = [

@@ -64,20 +64,9 @@ def _screen_class(kind: Kind) -> Any:
 
 # the kinds whose screen is a list of its own (COLUMNS), not the generic one nor a panel screen (metrics)
 LIST_SCREENS = [k for k in kinds() if k.screen and getattr(_screen_class(k), "COLUMNS", ())]
-# their screens still declare their own columns: remove a kind from here when its screen derives them
-HAND_DECLARED = {"compute", "quota", "datastores"}
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="columns still declared on the screen"))
-        if k.name in HAND_DECLARED
-        else k
-        for k in LIST_SCREENS
-    ],
-    ids=lambda k: k.name,
-)
+@pytest.mark.parametrize("kind", LIST_SCREENS, ids=lambda k: k.name)
 def test_a_custom_list_screen_takes_its_columns_from_its_kind(kind: Kind) -> None:
     """Titles, order, widths and narrow-terminal priorities are declared once, in the kind: a screen shows
     its kind's screen columns (or some of them, in the kind's order) as the kind lays them out."""

@@ -8,8 +8,24 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from .. import validation as v
-from ..kind import INT, STR, STR_LIST, TIME, Action, Column, Kind, Loaded, LoadOptions, Target, described, enum, iso_utc
-from ..models import Compute, Usage
+from ..kind import (
+    BOOL,
+    INT,
+    STR,
+    STR_LIST,
+    TIME,
+    Action,
+    Column,
+    Kind,
+    Layout,
+    Loaded,
+    LoadOptions,
+    Target,
+    described,
+    enum,
+    iso_utc,
+)
+from ..models import Compute, Usage, VmSize
 from ..params import GUID, Check, Matches, OneOf, Param, Params
 
 NODE_STATES = ("running", "idle", "preparing", "unusable", "preempted", "leaving")
@@ -230,6 +246,28 @@ def _nodes_md(nodes: dict[str, int]) -> str:
     return "{running}r/{idle}i/{preparing}p/{unusable}u/{preempted}x".format(**nodes)
 
 
+def _scale(c: Compute) -> str:
+    return f"{c.min_nodes}-{c.max_nodes}" if c.kind == "cluster" else ""
+
+
+# The quota kind's screen lists the region's VM sizes, each with the usage of its family's dedicated quota
+# (``SizeQuota``): its screen-only columns read those rows, its snapshot columns the regional usages.
+SizeQuota = tuple[VmSize, Usage | None]
+
+
+def _s(f: str) -> Any:
+    return lambda m: getattr(m[0], f)
+
+
+def family_quota(m: SizeQuota) -> str:
+    u = m[1]
+    return f"{u.current}/{u.limit} ({u.percent:.0f}%)" if u is not None and u.limit > 0 else ""
+
+
+def _family(m: SizeQuota) -> str:
+    return m[0].family.removeprefix("standard").removesuffix("Family")  # standardNCADSA100v4Family → NCADSA100v4
+
+
 KINDS = (
     Kind(
         name="compute",
@@ -255,25 +293,68 @@ KINDS = (
             "priority",
         ),
         sort_key=lambda r: (r["workspace"].lower(), r["name"].lower()),
+        # on screen: the nodes by state, then how far a cluster scales and how soon it scales down, then its tier
+        screen_order=(
+            "name",
+            "kind",
+            "vm_size",
+            "gpus",
+            "state",
+            "nodes",
+            "scale",
+            "idle_seconds_before_scale_down",
+            "priority",
+        ),
         columns=(
             Column("workspace", "Workspace", _c("workspace"), md=True),
-            Column("name", "Name", _c("name"), md=True),
+            Column("name", "Name", _c("name"), priority=0, md=True, layout=Layout(flex=True, min_width=14)),
             Column("id", "Id", _c("id")),
-            Column("kind", "Kind", _c("kind"), enum("cluster", "instance", "kubernetes", "other"), md=True),
+            Column(
+                "kind",
+                "Kind",
+                _c("kind"),
+                enum("cluster", "instance", "kubernetes", "other"),
+                priority=0,
+                md=True,
+                layout=Layout(max_width=8),
+            ),
             Column("compute_type", "Compute type", _c("compute_type")),
             Column("location", "Location", _c("location")),
-            Column("vm_size", "VM size", _c("vm_size"), md=True),
+            Column("vm_size", "VM size", _c("vm_size"), priority=0, md=True, layout=Layout(min_width=12, max_width=24)),
             Column("vcpus", "vCPUs", _c("vcpus"), INT),
-            Column("gpus", "GPUs", _c("gpus"), INT, md=True),
-            Column("state", "State", _c("state"), md=True),
+            Column("gpus", "GPUs", _c("gpus"), INT, priority=0, md=True, layout=Layout("GPU", width=3)),
+            Column("state", "State", _c("state"), priority=0, md=True, layout=Layout(max_width=12)),
             Column("provisioning_state", "Provisioning", _c("provisioning_state")),
-            Column("priority", "Priority", _c("priority")),
+            Column("priority", "Priority", _c("priority"), priority=2, layout=Layout("Tier", max_width=9)),
             Column("min_nodes", "Min nodes", _c("min_nodes"), INT),
             Column("max_nodes", "Max nodes", _c("max_nodes"), INT),
-            Column("idle_seconds_before_scale_down", "Idle before scale down (s)", _c("idle_seconds"), INT),
+            Column(
+                "idle_seconds_before_scale_down",
+                "Idle before scale down (s)",
+                _c("idle_seconds"),
+                INT,
+                priority=1,
+                layout=Layout("Idle", max_width=5, align="left"),  # on screen as a duration ("30m")
+            ),
             Column("current_nodes", "Current nodes", _c("current_nodes"), INT),
             Column("target_nodes", "Target nodes", _c("target_nodes"), INT),
-            Column("nodes", "Nodes", _nodes, NODES_SCHEMA, md_format=_nodes_md),
+            Column(
+                "nodes",
+                "Nodes",
+                _nodes,
+                NODES_SCHEMA,
+                priority=0,
+                md_format=_nodes_md,
+                layout=Layout("Nodes r/i/p/x", max_width=13),  # running/idle/preparing/other on screen
+            ),
+            Column(
+                "scale",
+                "Min-max nodes",
+                _scale,
+                priority=0,
+                layout=Layout("Min-max", max_width=7),
+                snapshot=False,  # the snapshot has min_nodes and max_nodes
+            ),
             Column("instance_type", "Instance type", _c("instance_type")),
             Column("namespace", "Namespace", _c("namespace")),
             Column("created_on", "Created", lambda c: iso_utc(c.created_on), TIME),
@@ -326,6 +407,44 @@ KINDS = (
                 md=True,
                 md_format=lambda v: "" if v is None else f"{v}%",
             ),
+            # on screen: the region's VM sizes, each with its family's quota use (screen-only: rows of SizeQuota)
+            Column(
+                "vm_size",
+                "VM size",
+                _s("name"),
+                priority=0,
+                layout=Layout(flex=True, min_width=18),
+                snapshot=False,
+            ),
+            Column("vcpus", "vCPUs", _s("vcpus"), INT, priority=0, layout=Layout("vCPU", width=4), snapshot=False),
+            Column(
+                "memory_gb",
+                "Memory (GB)",
+                _s("memory_gb"),
+                {"type": "number"},
+                priority=0,
+                layout=Layout("Mem GB", width=6),
+                snapshot=False,
+            ),
+            Column("gpus", "GPUs", _s("gpus"), INT, priority=0, layout=Layout("GPU", width=3), snapshot=False),
+            Column(
+                "low_priority",
+                "Low priority",
+                _s("low_priority_capable"),
+                BOOL,
+                priority=0,
+                layout=Layout("LowPri", max_width=6),
+                snapshot=False,
+            ),
+            Column(
+                "family_quota",
+                "Family quota used",
+                family_quota,
+                priority=0,
+                layout=Layout(max_width=20),
+                snapshot=False,
+            ),
+            Column("family", "Family", _family, priority=0, layout=Layout(max_width=16), snapshot=False),
         ),
     ),
 )

@@ -6,7 +6,22 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from .. import validation as v
-from ..kind import BOOL, MAP, STR, TIME, Action, Column, Kind, Loaded, LoadOptions, Target, described, iso_utc, pairs
+from ..kind import (
+    BOOL,
+    MAP,
+    STR,
+    TIME,
+    Action,
+    Column,
+    Kind,
+    Layout,
+    Loaded,
+    LoadOptions,
+    Target,
+    described,
+    iso_utc,
+    pairs,
+)
 from ..models import Datastore
 from ..params import GUID, Check, Matches, OneOf, Param, Params, either
 from ..secrets import SecretSource
@@ -223,15 +238,30 @@ KINDS = (
         sort_key=lambda r: (r["workspace"].lower(), r["name"].lower()),
         columns=(
             Column("workspace", "Workspace", _d("workspace"), md=True),
-            Column("name", "Name", _d("name"), md=True),
+            # on screen wide enough for Azure's system names with the default mark, so the "*" is never cut off
+            Column("name", "Name", _d("name"), priority=0, md=True, layout=Layout(flex=True, min_width=26)),
             Column("id", "Id", _d("id")),
-            Column("kind", "Kind", _d("kind"), md=True),
+            Column("kind", "Kind", _d("kind"), priority=0, md=True, layout=Layout("Type", max_width=9)),
             Column("datastore_type", "Datastore type", _d("datastore_type")),
-            Column("account_name", "Account", _d("account_name"), md=True),
-            Column("container", "Container", _d("container"), md=True),
+            Column("account_name", "Account", _d("account_name"), priority=0, md=True, layout=Layout(max_width=18)),
+            Column("container", "Container", _d("container"), priority=0, md=True, layout=Layout(max_width=24)),
             Column("storage_url", "Storage URL", _d("storage_url")),
             Column(
-                "auth", "Auth", _d("auth"), described(STR, "how it authenticates; never the secret itself"), md=True
+                "auth",
+                "Auth",
+                _d("auth"),
+                described(STR, "how it authenticates; never the secret itself"),
+                priority=0,
+                md=True,
+                layout=Layout(max_width=17),
+            ),
+            Column(
+                "endpoint",
+                "Endpoint",
+                _d("endpoint"),
+                priority=0,
+                layout=Layout(max_width=18),
+                snapshot=False,  # the snapshot has the storage URL
             ),
             Column("identity_access", "Identity access", _d("identity_access")),
             Column("is_default", "Default", _d("is_default"), BOOL, md=True),

@@ -130,7 +130,7 @@ def test_list_matches_the_service_marks_the_default_and_describes_without_secret
         assert _defaults(screen) == [f"{default.name} *"]
         row = screen.table.row_dict(default.key)
         assert row is not None
-        assert (row["type"], row["account"], row["container"], row["auth"], row["endpoint"]) == (
+        assert (row["kind"], row["account_name"], row["container"], row["auth"], row["endpoint"]) == (
             default.kind,
             default.account_name,
             default.container,
