@@ -8,7 +8,6 @@ plan and `az ml` equivalent, then run in a worker while the row shows what is ha
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
@@ -33,29 +32,7 @@ if TYPE_CHECKING:
     from services.session import Session
 
 M = TypeVar("M")
-A = TypeVar("A", bound=Callable[..., Any])
 KeyState = Literal["", "disabled", "hidden"]
-
-
-def mutating(operation: str, *, on_row: bool = True) -> Callable[[A], A]:
-    """Mark an action key that leads to the mutation ``operation``. Before the action opens anything (a form,
-    a plan), the screen asks the services' guard (read-only: refused, and the refusal audited) and the row's
-    state (e.g. Stop on a stopped instance), and refuses on the key press with the reason. ``on_row``: the
-    operation acts on the row under the cursor (not, like a creation, on the workspace)."""
-
-    def deco(fn: A) -> A:
-        action = fn.__name__.removeprefix("action_")
-
-        @functools.wraps(fn)
-        def wrapper(self: ResourceScreen[Any], *args: Any, **kwargs: Any) -> Any:
-            if self.refuse(action, operation, on_row=on_row):
-                return None
-            return fn(self, *args, **kwargs)
-
-        wrapper.mutation = operation  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return deco
 
 
 _STATE_STYLES = {
@@ -148,7 +125,8 @@ class ResourceScreen(ChromeScreen, Generic[M]):
 
     def unavailable(self, action: str, model: M) -> str:
         """Why ``action`` does not apply to ``model`` as it is now, "" when it does: hidden from the key bar on
-        that row, and (for a key marked @mutating) refused on the key, never sent to come back as a conflict."""
+        that row, and (for a kind's declared action, screens.kind_list.kind_action) refused on the key, never
+        sent to come back as a conflict."""
         return ""
 
     def audit_target(self, model: M | None) -> Target | None:
@@ -346,14 +324,9 @@ class ResourceScreen(ChromeScreen, Generic[M]):
 
     @classmethod
     def mutations(cls) -> dict[str, str]:
-        """Every action key of the screen that leads to a mutation: action name → operation."""
-        out: dict[str, str] = {}
-        for klass in reversed(cls.__mro__):
-            for name, member in vars(klass).items():
-                operation = getattr(member, "mutation", None)
-                if name.startswith("action_") and isinstance(operation, str):
-                    out[name.removeprefix("action_")] = operation
-        return out
+        """Every action key of the screen that leads to a mutation: action name → operation. Mutations are a
+        kind's declared actions (screens.kind_list.KindScreen); a list of no kind has none."""
+        return {}
 
     def refuse(self, action: str, operation: str, *, on_row: bool = True) -> bool:
         """Refuse ``action`` now, before anything opens, when the guard or the row's state says no (with the

@@ -1,5 +1,6 @@
 """A test request to an online endpoint (`i` on the endpoints screen): the form (payload and an optional
-deployment), the plan shown before anything is sent, and what came back."""
+deployment, from the invoke model's inputs and rules), the plan shown before anything is sent, and what came
+back."""
 
 from __future__ import annotations
 
@@ -13,41 +14,21 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from screens.modals import Field, FormScreen, Plan
+from screens.forms import form_fields, validator
+from screens.modals import FormScreen, Plan
+from services.kinds.deployments import InvokeEndpoint
 from services.models.deployments import InvokeResult, OnlineEndpoint
 
 if TYPE_CHECKING:
     from services.mutations import Target
 
-DEFAULT_PAYLOAD = '{"data": [[1, 2, 3, 4]]}'
-
 
 def invoke_form(ep: OnlineEndpoint, names: tuple[str, ...], deployment: str) -> FormScreen:
-    """The request JSON and the deployment to send it to (empty: as the traffic routes it), checked before
-    anything is sent."""
-    known = {n.lower() for n in names}
-
-    def validate(values: dict[str, str]) -> dict[str, str]:
-        from services.validation import json_payload
-
-        errors: dict[str, str] = {}
-        _, error = json_payload(values.get("payload", ""))
-        if error is not None:
-            errors["payload"] = error.rule
-        wanted = values.get("deployment_name", "")
-        if wanted and wanted.lower() not in known:
-            errors["deployment_name"] = f"names deployment '{wanted}'; {ep.name} has {', '.join(names) or 'none'}"
-        return errors
-
-    return FormScreen(
-        f"Test {ep.name}",
-        [
-            Field("payload", "Request JSON", DEFAULT_PAYLOAD),
-            Field("deployment_name", "Deployment", deployment, "empty: as the traffic routes it"),
-        ],
-        validate,
-        submit_label="Invoke",
-    )
+    """The request JSON and the deployment to send it to (empty: as the traffic routes it): the invoke model's
+    inputs, checked by its rules before anything is sent."""
+    fields = form_fields(InvokeEndpoint, initial={"deployment_name": deployment})
+    form = validator(InvokeEndpoint, lambda _values: {"deployments": names})
+    return FormScreen(f"Test {ep.name}", fields, form, submit_label="Invoke")
 
 
 def chosen_deployment(values: dict[str, str], names: tuple[str, ...]) -> str:
@@ -70,7 +51,7 @@ def invoke_plan(target: Target, ep: OnlineEndpoint, wanted: str, payload: str, p
     return Plan(
         title=op.title,
         target=target.describe(),
-        az=mutations.az_command("deployments.invoke", target, {"deployment_name": wanted}),
+        az=InvokeEndpoint(deployment_name=wanted).az(target),
         confirm_text=ep.name if production else "",
         details=(
             f"Request: {len(payload.encode())} bytes of JSON (request.json) to {ep.scoring_uri}",

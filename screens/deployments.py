@@ -1,8 +1,10 @@
 """Endpoints and their deployments, online (managed and Kubernetes) and batch, as one tree-shaped list.
 
-Each endpoint row is followed by its deployments, indented. Traffic, scale and delete go through the
-service's mutation choke point via `act()` (plan, `az ml` equivalent, confirmation); forms check their
-input with the same validate function the service runs, so a refused value never leaves the form.
+Each endpoint row is followed by its deployments, indented. Its keys are the deployments kind's declared
+actions (services/kinds/deployments.py), refused on the key press by the guard and the row's state
+(``kind_action``); traffic, scale, delete and the batch default go through the service's mutation choke point
+via ``perform()`` (plan, the ``az ml`` equivalent its parameter model renders, confirmation); the forms check
+their input with the models' rules, the same the choke point runs, so a refused value never leaves the form.
 Logs and a test invoke open in modals; both run in thread workers.
 
 This module is the list and its keys; the describe view is screens/deployment_describe.py, the traffic and
@@ -19,23 +21,18 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
 
-from screens.base import ResourceScreen, mutating, state_text
+from screens.base import state_text
 from screens.deployment_describe import asset_label, describe_row
-from screens.deployment_forms import (
-    TrafficFormScreen,
-    pairs,
-    scale_count,
-    scale_form,
-    traffic_details,
-    traffic_form,
-    traffic_params,
-)
+from screens.deployment_forms import TrafficFormScreen, pairs, read_traffic, scale_form, traffic_details, traffic_form
 from screens.deployment_invoke import InvokeResultScreen, chosen_deployment, invoke_form, invoke_plan
 from screens.deployment_logs import LogsScreen
+from screens.forms import read
 from screens.host import host
-from screens.kind_list import CellFormat, kind_cells, table_columns
+from screens.kind_list import CellFormat, KindScreen, kind_action, kind_cells, table_columns
 from screens.modals import ConfirmScreen
 from screens.widgets.table import Cell, Column
+from services.kind import Kind
+from services.kinds import deployments as kinds
 from services.kinds.deployments import KINDS
 from services.kinds.deployments import TreeRow as Row
 from services.models import Workspace
@@ -123,7 +120,8 @@ def _target(ws: Workspace, name: str = "", parent: str = "") -> Target:
 # -- the list --------------------------------------------------------------------------------------
 
 
-class DeploymentsScreen(ResourceScreen[Row]):
+class DeploymentsScreen(KindScreen):
+    KIND: ClassVar[Kind | None] = DEPLOYMENTS
     TITLE = "Endpoints"
     STATE_COLUMN = "provisioning_state"
     COLUMNS: ClassVar[Sequence[Column]] = table_columns(DEPLOYMENTS)
@@ -192,11 +190,6 @@ class DeploymentsScreen(ResourceScreen[Row]):
             return _target(ws, row.endpoint.name)
         return _target(ws, row.deployment.name, row.endpoint.name)
 
-    def unavailable(self, action: str, row: Row) -> str:
-        from services.kinds import kind
-
-        return kind("deployments").unavailable(action, row)  # the rules the deployments kind declares
-
     def _endpoint_row(self, row: Row) -> Row:
         """The endpoint row of `row` (itself when it is one), as last read."""
         return self.models.get(row.endpoint.id.lower(), row)
@@ -223,7 +216,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- t: traffic -----------------------------------------------------------------------------
 
-    @mutating("deployments.update_traffic")
+    @kind_action
     def action_traffic(self) -> None:
         ready = self._ready()
         if ready is None:
@@ -246,25 +239,26 @@ class DeploymentsScreen(ResourceScreen[Row]):
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            params = traffic_params(values, ep, names, {})
+            p, _ = read_traffic(values, ep, names)
             target = _target(ws, ep.name)
-            shown = {k: v for k, v in params.items() if k != "deployments"}
-            self.act(
-                "deployments.update_traffic",
+            self.perform(
+                "traffic",
                 target,
-                shown,
-                lambda: svc.update_traffic(session, target, **params),
+                p,
+                lambda: svc.update_traffic(
+                    session, target, traffic=p.traffic, mirror_traffic=p.mirror_traffic, deployments=p.deployments
+                ),
                 key=row.key,
                 doing="routing",
-                done=f"{ep.name}: traffic {pairs(params['traffic'])}",
-                details=traffic_details(ep, names, params),
+                done=f"{ep.name}: traffic {pairs(p.traffic)}",
+                details=traffic_details(ep, names, p),
             )
 
         self.app.push_screen(traffic_form(ep, names), callback=submitted)
 
     # -- e: scale -------------------------------------------------------------------------------
 
-    @mutating("deployments.scale")
+    @kind_action
     def action_scale(self) -> None:
         ready = self._ready()
         if ready is None:
@@ -280,11 +274,12 @@ class DeploymentsScreen(ResourceScreen[Row]):
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            count = scale_count(values)
-            self.act(
-                "deployments.scale",
+            p, _ = read(kinds.ScaleDeployment, values)
+            count = p.instance_count
+            self.perform(
+                "scale",
                 target,
-                {"instance_count": count},
+                p,
                 lambda: svc.scale(session, target, instance_count=count),
                 key=row.key,
                 doing="scaling",
@@ -296,7 +291,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- D: delete ------------------------------------------------------------------------------
 
-    @mutating("deployments.delete")
+    @kind_action
     def action_delete(self) -> None:
         ready = self._ready()
         if ready is None:
@@ -311,10 +306,10 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
         target = _target(ws, d.name, d.endpoint)
         traffic, mirror = as_dict(ep.traffic), as_dict(ep.mirror_traffic)
-        self.act(
-            "deployments.delete",
+        self.perform(
+            "delete",
             target,
-            {},
+            kinds.DeleteDeployment(traffic=traffic, mirror_traffic=mirror),
             lambda: svc.delete_deployment(session, target, traffic=traffic, mirror_traffic=mirror),
             key=row.key,
             doing="deleting",
@@ -324,7 +319,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- *: a batch endpoint's default deployment ----------------------------------------------
 
-    @mutating("deployments.set_batch_default")
+    @kind_action
     def action_set_default(self) -> None:
         ready = self._ready()
         if ready is None:
@@ -337,11 +332,10 @@ class DeploymentsScreen(ResourceScreen[Row]):
         from services import deployments as svc
 
         target = _target(ws, ep.name)
-        params = {"deployment_name": d.name}
-        self.act(
-            "deployments.set_batch_default",
+        self.perform(
+            "set_default",
             target,
-            params,
+            kinds.SetBatchDefault(deployment_name=d.name, deployments=names),
             lambda: svc.set_batch_default(session, target, deployment_name=d.name, deployments=names),
             key=self._endpoint_row(row).key,
             doing="updating",
@@ -366,7 +360,7 @@ class DeploymentsScreen(ResourceScreen[Row]):
 
     # -- i: invoke ------------------------------------------------------------------------------
 
-    @mutating("deployments.invoke")
+    @kind_action
     def action_invoke(self) -> None:
         ready = self._ready()
         if ready is None:

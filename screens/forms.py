@@ -14,16 +14,20 @@ P = TypeVar("P", bound=Params)
 
 
 def form_fields(
-    *models: type[Params], initial: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None
+    *models: type[Params],
+    initial: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    helps: Mapping[str, str] | None = None,
 ) -> list[Field]:
     """The inputs of the models' form, in declared order. A form several models share (one per datastore type)
-    has each input once, as the first model declaring it has it; ``labels`` renames inputs for such a form."""
+    has each input once, as the first model declaring it has it; ``labels`` renames inputs for such a form and
+    ``helps`` gives an input the help only the screen knows (the workspace's computes)."""
     out: dict[str, Field] = {}
     for model in models:
         for f in model.form_fields(**(initial or {})):
             if f.name not in out:
                 label = (labels or {}).get(f.name, f.label)
-                out[f.name] = Field(f.name, label, f.value, f.help, f.secret)
+                out[f.name] = Field(f.name, label, f.value, (helps or {}).get(f.name, f.help), f.secret)
     return list(out.values())
 
 

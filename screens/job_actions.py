@@ -1,21 +1,28 @@
-"""The jobs list's actions: cancel, archive, restore and resubmit (its form), each refused on the key press when
-the services' guard or the job's state rules it out, and sent through the mutation choke point."""
+"""The jobs list's actions: cancel, archive, restore and resubmit (its form), the jobs kind's declared actions
+(services/kinds/jobs.py): refused on the key press when the services' guard or the job's state rules it out
+(``kind_action``), the resubmit form generated from its parameter model, and sent through the mutation choke
+point with the ``az`` equivalent the model renders."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 
-from screens.base import mutating
+from screens.forms import form_fields, read, validator
 from screens.job_runs import RunScreen
-from screens.modals import Field, FormScreen, field_errors
+from screens.kind_list import KindScreen, kind_action
+from screens.modals import FormScreen
+from services.kind import Kind
+from services.kinds import jobs as kinds
 from services.models.jobs import Job
 
 if TYPE_CHECKING:
     from services.models import Workspace
     from services.mutations import Target
+    from services.params import Params
     from services.session import Session
 
 
@@ -25,16 +32,11 @@ def _target(ws: Workspace, name: str = "") -> Target:
     return Target(ws.subscription_id, ws.resource_group, ws.name, name)
 
 
-def _rules(exc: Exception) -> str:
-    from services.validation import ValidationError
+class JobActionsScreen(RunScreen, KindScreen):
+    """The jobs list's mutations (its keys are bound by JobsScreen); the jobs kind declares them."""
 
-    if isinstance(exc, ValidationError):
-        return "; ".join(e.rule for e in exc.errors)
-    return str(exc)
-
-
-class JobActionsScreen(RunScreen):
-    """The jobs list's mutations (its keys are bound by JobsScreen)."""
+    KIND: ClassVar[Kind | None] = kinds.KINDS[0]
+    STATE_COLUMN = "status"
 
     def _ready(self) -> tuple[Job, Workspace, Session] | None:
         job, ws, session = self.current(), self.workspace, self.session
@@ -42,82 +44,66 @@ class JobActionsScreen(RunScreen):
             return None
         return job, ws, session
 
-    def unavailable(self, action: str, job: Any) -> str:
-        if not isinstance(job, Job):
-            return ""
-        from services.kinds import kind
+    def _on_job(
+        self,
+        action: str,
+        params: Params,
+        run: Callable[[Session, Target], object],
+        doing: str,
+        done: str,
+        *details: str,
+    ) -> None:
+        ready = self._ready()
+        if ready is None:
+            return
+        job, ws, session = ready
+        target = _target(ws, job.name)
+        self.perform(
+            action,
+            target,
+            params,
+            lambda: run(session, target),
+            key=job.key,
+            doing=doing,
+            done=f"{job.name}: {done}",
+            details=details,
+        )
 
-        return kind("jobs").unavailable(action, job)  # the rules the jobs kind declares for its actions
-
-    @mutating("job.cancel")
+    @kind_action
     def action_cancel_job(self) -> None:
-        ready = self._ready()
-        if ready is None:
+        job = self.current()
+        if not isinstance(job, Job):
             return
-        job, ws, session = ready
         from services import jobs
-        from services.mutations import registry
 
-        op = registry()["job.cancel"]
-        if op.validate is not None:
-            try:
-                op.validate({"status": job.status})  # refused here: nothing is sent
-            except Exception as e:
-                self.notify(f"{job.name}: {_rules(e)}", title=op.title, severity="warning", timeout=8)
-                return
-        target = _target(ws, job.name)
         status = job.status
-        self.act(
-            "job.cancel",
-            target,
-            {"status": status},
-            lambda: jobs.cancel_job(session, target, status=status),
-            key=job.key,
-            doing="canceling",
-            done=f"{job.name}: cancel requested",
-            details=(f"{job.type} job, {status}, on {job.compute or '-'}",),
-        )
+        params = kinds.CancelJob(status=status)
+        detail = f"{job.type} job, {status}, on {job.compute or '-'}"
 
-    @mutating("job.archive")
+        def run(session: Session, target: Target) -> None:
+            jobs.cancel_job(session, target, status=status)
+
+        self._on_job("cancel_job", params, run, "canceling", "cancel requested", detail)
+
+    @kind_action
     def action_archive(self) -> None:
-        ready = self._ready()
-        if ready is None:
+        job = self.current()
+        if not isinstance(job, Job):
             return
-        job, ws, session = ready
         from services import jobs
 
-        target = _target(ws, job.name)
-        self.act(
-            "job.archive",
-            target,
-            {},
-            lambda: jobs.archive_job(session, target),
-            key=job.key,
-            doing="archiving",
-            done=f"{job.name}: archived (v shows archived jobs)",
-            details=(f"{job.type} job, {job.status}",),
+        detail = f"{job.type} job, {job.status}"
+        self._on_job(
+            "archive", kinds.ArchiveJob(), jobs.archive_job, "archiving", "archived (v shows archived jobs)", detail
         )
 
-    @mutating("job.restore")
+    @kind_action
     def action_restore(self) -> None:
-        ready = self._ready()
-        if ready is None:
-            return
-        job, ws, session = ready
         from services import jobs
 
-        target = _target(ws, job.name)
-        self.act(
-            "job.restore",
-            target,
-            {},
-            lambda: jobs.restore_job(session, target),
-            key=job.key,
-            doing="restoring",
-            done=f"{job.name}: restored",
-        )
+        self._on_job("restore", kinds.RestoreJob(), jobs.restore_job, "restoring", "restored")
 
-    @mutating("job.resubmit")
+    @kind_action
     def action_resubmit(self) -> None:
         ready = self._ready()
         if ready is None:
@@ -138,55 +124,37 @@ class JobActionsScreen(RunScreen):
 
     def _resubmit_form(self, session: Session, ws: Workspace, job: Job, computes: tuple[str, ...]) -> None:
         from services import jobs
-        from services.mutations import registry
 
         self._status(self._summary())
         if not self.is_current:
             return  # the user went on before the computes were read: no form over another screen
-        op = registry()["job.resubmit"]
+        model = kinds.ResubmitJob
         target = _target(ws, job.name)
 
-        def validate(values: dict[str, str]) -> dict[str, str]:
-            params = {
-                "new_name": values.get("new_name", ""),
-                "compute": values.get("compute", ""),
-                "computes": computes,
-            }
-            errors: dict[str, str] = {}
-            try:
-                if op.validate is not None:
-                    op.validate(params)
-            except Exception as e:
-                errors = field_errors(e)
-            if params["new_name"] == job.name:
-                errors.setdefault("new_name", "must differ from the job being resubmitted")
-            return errors
+        def context(values: Mapping[str, str]) -> dict[str, Any]:
+            return {"computes": computes, "source": job.name}  # what the form does not type
 
         def submitted(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            new_name, compute_name = values["new_name"], values.get("compute", "")
-            self.act(
-                "job.resubmit",
+            p, _ = read(model, values, context(values))
+            self.perform(
+                "resubmit",
                 target,
-                {"new_name": new_name, "compute": compute_name},
-                lambda: jobs.resubmit_job(session, target, new_name=new_name, compute=compute_name, computes=computes),
+                p,
+                lambda: jobs.resubmit_job(
+                    session, target, new_name=p.new_name, compute=p.compute, computes=computes, source=job.name
+                ),
                 key=None,
                 doing="submitting",
-                done=f"{job.name} resubmitted as {new_name}",
+                done=f"{job.name} resubmitted as {p.new_name}",
                 details=(f"command: {job.command[:60] or '-'}", f"environment: {job.environment or '-'}"),
             )
 
         suffix = time.strftime("%m%d%H%M%S", time.gmtime())
-        help_compute = ", ".join(computes[:6]) + (" …" if len(computes) > 6 else "")
-        self.app.push_screen(
-            FormScreen(
-                f"Resubmit {job.name}",
-                [
-                    Field("new_name", "New job name", f"{job.name}-r{suffix}", "letters, digits, - and _"),
-                    Field("compute", "Compute", job.compute, help_compute),
-                ],
-                validate,
-            ),
-            callback=submitted,
+        fields = form_fields(
+            model,
+            initial={"new_name": f"{job.name}-r{suffix}", "compute": job.compute},
+            helps={"compute": ", ".join(computes[:6]) + (" …" if len(computes) > 6 else "")},
         )
+        self.app.push_screen(FormScreen(f"Resubmit {job.name}", fields, validator(model, context)), callback=submitted)

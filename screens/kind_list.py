@@ -144,8 +144,8 @@ class KindScreen(ResourceScreen[Any]):
 
     @classmethod
     def mutations(cls) -> dict[str, str]:
-        """Every action key leading to a mutation: those marked ``@mutating`` and the kind's declared actions
-        (``@kind_action``), with the operation the declaration names."""
+        """Every action key leading to a mutation: the kind's declared actions (``@kind_action``), with the
+        operation the declaration names."""
         out = super().mutations()
         if cls.KIND is not None:
             for klass in reversed(cls.__mro__):

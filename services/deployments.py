@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from . import validation as v
 from .errors import ServiceError, describe
+from .kinds import deployments as kinds
 from .models import Workspace
 from .models.deployments import (
     BatchDeployment,
@@ -45,7 +46,6 @@ from .mutations import (
     read_resource,
     resource_path,
     run,
-    ws_args,
 )
 from .session import Session
 from .times import parse_time
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 API = "2024-10-01"
 LOG_CONTAINERS = {"inferenceserver": "InferenceServer", "storageinitializer": "StorageInitializer"}
 MAX_LOG_LINES = 10_000
-MAX_MIRROR_PERCENT = 50
 
 
 # -- small readers ---------------------------------------------------------------------------------
@@ -356,32 +355,6 @@ def _ml(session: Session, t: Target) -> MLClient:
     return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
 
 
-def _pairs(m: Mapping[str, Any] | None) -> str:
-    return " ".join(f"{k}={val}" for k, val in (m or {}).items())
-
-
-def _validate_traffic(p: Mapping[str, Any]) -> None:
-    live: Mapping[str, int] = p.get("traffic") or {}
-    mirror: Mapping[str, int] = p.get("mirror_traffic") or {}
-    names = tuple(p.get("deployments") or ())
-    mirrored = [k for k, pct in mirror.items() if pct]
-    v.check(
-        v.traffic(live, names),
-        v.mirror_traffic(mirror, live, names),
-        v.FieldError("mirror_traffic", "can mirror to one deployment only") if len(mirrored) > 1 else None,
-        v.FieldError("mirror_traffic", "needs live traffic to copy: route live traffic first")
-        if mirrored and not sum(pct for pct in live.values() if isinstance(pct, int))
-        else None,
-    )
-
-
-def _az_traffic(t: Target, p: Mapping[str, Any]) -> str:
-    cmd = f'az ml online-endpoint update --name {t.name} --traffic "{_pairs(p.get("traffic"))}"'
-    if p.get("mirror_traffic") is not None:
-        cmd += f' --mirror-traffic "{_pairs(p.get("mirror_traffic"))}"'
-    return f"{cmd} {ws_args(t)}"
-
-
 def _reconcile_traffic(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
     body = read_resource(session, resource_path(t, "onlineEndpoints", t.name), API)
     if body is None:
@@ -409,11 +382,7 @@ def _deployment_state(session: Session, t: Target, params: Mapping[str, Any]) ->
 
 
 @operation(
-    "deployments.update_traffic",
-    "Update endpoint traffic",
-    az=_az_traffic,
-    validate=_validate_traffic,
-    reconcile=_reconcile_traffic,
+    "deployments.update_traffic", "Update endpoint traffic", params=kinds.UpdateTraffic, reconcile=_reconcile_traffic
 )
 def update_traffic(
     session: Session,
@@ -426,7 +395,7 @@ def update_traffic(
     """Route live (and mirrored) traffic of endpoint ``target.name``.
 
     ``deployments`` are the endpoint's deployment names (read them first, as the screen already has);
-    the rules are checked against them before any request. ``traffic`` is the whole live routing;
+    the rules (kinds.UpdateTraffic) are checked against them before any request. ``traffic`` is the whole live routing;
     ``mirror_traffic`` the whole mirror routing (None keeps today's; {} stops mirroring).
     """
     ml = _ml(session, target)
@@ -437,18 +406,10 @@ def update_traffic(
     ml.online_endpoints.begin_create_or_update(endpoint).result()
 
 
-def _validate_scale(p: Mapping[str, Any]) -> None:
-    v.check(v.instance_count(p.get("instance_count", 0)))
-
-
 @operation(
     "deployments.scale",
     "Scale online deployment",
-    az=lambda t, p: (
-        f"az ml online-deployment update --name {t.name} --endpoint-name {t.parent} "
-        f"--set instance_count={p.get('instance_count')} {ws_args(t)}"
-    ),
-    validate=_validate_scale,
+    params=kinds.ScaleDeployment,
     reconcile=_reconcile_scale,
 )
 def scale(session: Session, target: Target, *, instance_count: int) -> None:
@@ -485,7 +446,7 @@ def _refuse_if_routed(name: str, traffic: Mapping[str, int], mirror: Mapping[str
 @operation(
     "deployments.delete",
     "Delete online deployment",
-    az=lambda t, p: f"az ml online-deployment delete --name {t.name} --endpoint-name {t.parent} --yes {ws_args(t)}",
+    params=kinds.DeleteDeployment,
     destructive=True,
     reconcile=expect_state(_deployment_state, ("", "deleting"), ("*",)),
 )
@@ -505,17 +466,6 @@ def delete_deployment(
     _ml(session, target).online_deployments.begin_delete(target.name, target.parent).result()
 
 
-def _validate_batch_default(p: Mapping[str, Any]) -> None:
-    wanted = str(p.get("deployment_name") or "")
-    known = {d.lower() for d in p.get("deployments") or ()}
-    v.check(
-        v.FieldError("deployment_name", "is required") if not wanted else None,
-        v.FieldError("deployment_name", f"names deployment '{wanted}', which the endpoint does not have")
-        if wanted and known and wanted.lower() not in known
-        else None,
-    )
-
-
 def _reconcile_batch_default(session: Session, t: Target, params: Mapping[str, Any]) -> Reconciled:
     body = read_resource(session, resource_path(t, "batchEndpoints", t.name), API)
     if body is None:
@@ -528,11 +478,7 @@ def _reconcile_batch_default(session: Session, t: Target, params: Mapping[str, A
 @operation(
     "deployments.set_batch_default",
     "Set the default batch deployment",
-    az=lambda t, p: (
-        f"az ml batch-endpoint update --name {t.name} --set defaults.deployment_name={p.get('deployment_name')} "
-        f"{ws_args(t)}"
-    ),
-    validate=_validate_batch_default,
+    params=kinds.SetBatchDefault,
     reconcile=_reconcile_batch_default,
 )
 def set_batch_default(
@@ -558,31 +504,25 @@ def set_batch_default(
 
 
 def _validate_invoke(p: Mapping[str, Any], payload: Any, unexpected: tuple[str, ...] = ()) -> None:
+    """The model's rules (kinds.InvokeEndpoint) on the payload as text, and what only a call can get wrong: a
+    payload that is not text, a parameter invoke does not have."""
     errors: list[v.FieldError | None] = [v.FieldError(name, "is not a parameter of invoke") for name in unexpected]
+    text = ""
     if isinstance(payload, str | bytes):
         try:
             text = payload.decode() if isinstance(payload, bytes) else payload
         except UnicodeDecodeError:
             errors.append(v.FieldError("payload", "is not UTF-8 text"))
-        else:
-            errors.append(v.json_payload(text)[1])
     else:
         errors.append(v.FieldError("payload", "must be JSON text"))
-    wanted = str(p.get("deployment_name") or "")
-    known = {d.lower() for d in p.get("deployments") or ()}
-    if wanted and known and wanted.lower() not in known:
-        errors.append(v.FieldError("deployment_name", f"names deployment '{wanted}', which the endpoint does not have"))
-    v.check(*errors)
-
-
-def _az_invoke(t: Target, p: Mapping[str, Any]) -> str:
-    dep = f" --deployment-name {p['deployment_name']}" if p.get("deployment_name") else ""
-    return f"az ml online-endpoint invoke --name {t.name}{dep} --request-file request.json {ws_args(t)}"
+    found = kinds.InvokeEndpoint.of({**p, "payload": text}).validate()
+    said = {e.field for e in errors if e is not None}
+    v.check(*errors, *(e for e in found if e.field not in said))
 
 
 # Registered like every mutation (the registry and the read-only test see it), but its entry point is
 # invoke() below, which keeps the payload out of the audited parameters.
-operation("deployments.invoke", "Invoke online endpoint", az=_az_invoke)
+operation("deployments.invoke", "Invoke online endpoint", params=kinds.InvokeEndpoint)
 _INVOKE = REGISTRY["deployments.invoke"]
 
 

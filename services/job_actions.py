@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from . import validation as v
 from .job_parse import API, iso_duration_seconds, name_of
 from .job_runs import history_base
+from .kinds import jobs as kinds
 from .models.core import Workspace
-from .models.jobs import TERMINAL_STATUSES
-from .mutations import Reconciled, Target, operation, read_resource, resource_path, ws_args
+from .mutations import Reconciled, Target, operation, read_resource, resource_path
 from .session import Session
 
 if TYPE_CHECKING:
@@ -34,18 +34,6 @@ _MODES = {
 
 def _ml(session: Session, t: Target) -> MLClient:
     return session.ml_client(t.subscription_id, t.resource_group, t.workspace)
-
-
-def _validate_cancel(p: Mapping[str, Any]) -> None:
-    status = str(p.get("status") or "")
-    v.check(
-        v.FieldError("status", "is required: pass the job's current status as read") if not status else None,
-        v.FieldError(
-            "status", f"the job has already finished ({status}): only a job that is still active can be canceled"
-        )
-        if status in TERMINAL_STATUSES
-        else None,
-    )
 
 
 def _job_state(session: Session, t: Target, name: str) -> dict[str, Any] | None:
@@ -82,24 +70,13 @@ def _reconcile_resubmit(session: Session, t: Target, params: Mapping[str, Any]) 
     return True, f"{name} was created and is {props.get('status') or 'submitted'}"
 
 
-@operation(
-    "job.cancel",
-    "Cancel job",
-    az=lambda t, p: f"az ml job cancel --name {t.name} {ws_args(t)}",
-    validate=_validate_cancel,
-    reconcile=_reconcile_cancel,
-)
+@operation("job.cancel", "Cancel job", params=kinds.CancelJob, reconcile=_reconcile_cancel)
 def cancel_job(session: Session, target: Target, *, status: str) -> None:
     """Cancel a job; ``status`` is its current status as read (a finished job is refused unsent)."""
     _ml(session, target).jobs.begin_cancel(target.name).result()
 
 
-@operation(
-    "job.archive",
-    "Archive job",
-    az=lambda t, p: f"az ml job archive --name {t.name} {ws_args(t)}",
-    reconcile=_reconcile_archived(True),
-)
+@operation("job.archive", "Archive job", params=kinds.ArchiveJob, reconcile=_reconcile_archived(True))
 def archive_job(session: Session, target: Target) -> None:
     _set_archived(session, target, True)
 
@@ -125,45 +102,12 @@ def _set_archived(session: Session, target: Target, archived: bool) -> None:
     session.mutation_rest().patch(url, body={"hidden": archived})
 
 
-@operation(
-    "job.restore",
-    "Restore archived job",
-    az=lambda t, p: f"az ml job restore --name {t.name} {ws_args(t)}",
-    reconcile=_reconcile_archived(False),
-)
+@operation("job.restore", "Restore archived job", params=kinds.RestoreJob, reconcile=_reconcile_archived(False))
 def restore_job(session: Session, target: Target) -> None:
     _set_archived(session, target, False)
 
 
-def _compute_rule(value: str, field: str = "compute") -> v.FieldError | None:
-    """A compute name valid for a cluster (2-16) or an instance (3-24)."""
-    cluster = v.compute_name(value, kind="cluster", field=field)
-    instance = v.compute_name(value, kind="instance", field=field)
-    return None if cluster is None or instance is None else (instance if len(value) > 16 else cluster)
-
-
-def _validate_resubmit(p: Mapping[str, Any]) -> None:
-    compute = str(p.get("compute") or "")
-    known = tuple(p.get("computes") or ())
-    v.check(
-        v.resource_name(str(p.get("new_name") or ""), "new_name"),
-        _compute_rule(compute) if compute else None,
-        v.FieldError("compute", f"{compute} is not a compute of this workspace")
-        if compute and known and compute.lower() not in {c.lower() for c in known}
-        else None,
-    )
-
-
-def _resubmit_az(t: Target, p: Mapping[str, Any]) -> str:
-    new = p.get("new_name") or "<new-name>"
-    compute = f" --set compute=azureml:{p['compute']}" if p.get("compute") else ""
-    return (
-        f"az ml job show --name {t.name} {ws_args(t)} > {t.name}.yml && "
-        f"az ml job create --file {t.name}.yml --name {new}{compute} {ws_args(t)}"
-    )
-
-
-@operation("job.resubmit", "Resubmit job", az=_resubmit_az, validate=_validate_resubmit, reconcile=_reconcile_resubmit)
+@operation("job.resubmit", "Resubmit job", params=kinds.ResubmitJob, reconcile=_reconcile_resubmit)
 def resubmit_job(
     session: Session,
     target: Target,
@@ -171,12 +115,14 @@ def resubmit_job(
     new_name: str,
     compute: str = "",
     computes: tuple[str, ...] = (),
+    source: str = "",
     display_name: str = "",
 ) -> str:
     """Submit a new command job with an existing job's command, environment, code, compute and inputs.
 
     ``compute`` overrides the compute (``computes``: the workspace's compute names, to check it
-    against). Returns the new job's name. Only command jobs can be resubmitted.
+    against; ``source``: the job's name as the caller read it; the rules: kinds.ResubmitJob). Returns the
+    new job's name. Only command jobs can be resubmitted.
     """
     if new_name == target.name:
         v.check(v.FieldError("new_name", "must differ from the job being resubmitted"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import types
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from .. import validation as v
 from ..kind import (
     INT,
     PERCENT,
@@ -25,6 +28,10 @@ from ..kind import (
 )
 from ..models import BatchDeployment, BatchEndpoint, OnlineDeployment, OnlineEndpoint
 from ..models.deployments import DeploymentError
+from ..params import Check, FormField, Param, Params, Required
+
+if TYPE_CHECKING:
+    from ..mutations import Target as MutationTarget
 
 Endpoint = OnlineEndpoint | BatchEndpoint
 Deployment = OnlineDeployment | BatchDeployment
@@ -113,6 +120,185 @@ class TreeRow:
     @property
     def deployment_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.deployments)
+
+
+# -- the actions' parameters -------------------------------------------------------------------------
+
+MAX_MIRROR_PERCENT = 50
+NO_TRAFFIC: Mapping[str, int] = types.MappingProxyType({})
+
+
+def _pairs(m: Mapping[str, Any] | None) -> str:
+    return " ".join(f"{k}={val}" for k, val in (m or {}).items())
+
+
+def _known(wanted: str, deployments: Sequence[str]) -> v.FieldError | None:
+    known = {d.lower() for d in deployments}
+    if wanted and known and wanted.lower() not in known:
+        return v.FieldError("deployment_name", f"names deployment '{wanted}', which the endpoint does not have")
+    return None
+
+
+def _percent(text: str) -> int | None:
+    """A typed percentage (a trailing % allowed, empty is 0); None when it is not a whole number."""
+    text = text.strip().removesuffix("%").strip()
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        return None
+
+
+class UpdateTraffic(Params):
+    """The whole live routing of an online endpoint (each share 0 to 100, summing to 100, or 0 to route
+    nothing) and its mirrored routing (None keeps today's, {} stops mirroring: at most one deployment, 0 to 50,
+    one that takes no live traffic), checked against the endpoint's ``deployments``. Its form has one input
+    per deployment and group (``live-NAME``, ``mirror-NAME``): ``inputs`` and ``from_inputs``."""
+
+    AZ = "az ml online-endpoint update"
+    AZ_TARGET = "--name"
+    GROUPS = {"traffic": "live", "mirror_traffic": "mirror"}  # the field → its inputs' prefix
+
+    traffic: Annotated[Mapping[str, int], Param("live traffic %", form=None)] = NO_TRAFFIC
+    mirror_traffic: Annotated[
+        Mapping[str, int] | None,
+        Param("mirrored traffic %", f"0-{MAX_MIRROR_PERCENT}, a copy of live requests", form=None),
+    ] = None
+    deployments: Annotated[tuple[str, ...], Param("Deployments of the endpoint", form=None)] = ()
+
+    def rules(self) -> Iterable[v.FieldError | None]:
+        live, mirror, names = self.traffic or {}, self.mirror_traffic or {}, self.deployments
+        mirrored = [k for k, pct in mirror.items() if pct]
+        return [
+            v.traffic(live, names),
+            v.mirror_traffic(mirror, live, names),
+            v.FieldError("mirror_traffic", "can mirror to one deployment only") if len(mirrored) > 1 else None,
+            v.FieldError("mirror_traffic", "needs live traffic to copy: route live traffic first")
+            if mirrored and not sum(pct for pct in live.values() if isinstance(pct, int))
+            else None,
+        ]
+
+    def az_args(self) -> list[str]:
+        args = [f'--traffic "{_pairs(self.traffic)}"']
+        if self.mirror_traffic is not None:
+            args.append(f'--mirror-traffic "{_pairs(self.mirror_traffic)}"')
+        return args
+
+    # -- the per-deployment form --
+
+    @classmethod
+    def inputs(cls, names: Sequence[str], live: Mapping[str, int], mirror: Mapping[str, int]) -> list[FormField]:
+        """One input per deployment for its live share, then one per deployment for its mirrored share,
+        labelled from the fields' declarations."""
+        out: list[FormField] = []
+        for field, now in (("traffic", live), ("mirror_traffic", mirror)):
+            p = cls.spec(field).param
+            label = f"{p.label} ({p.help})" if p.help else p.label
+            out += [FormField(f"{cls.GROUPS[field]}-{n}", f"{n}: {label}", str(now.get(n, 0))) for n in names]
+        return out
+
+    @classmethod
+    def from_inputs(
+        cls, values: Mapping[str, str], names: tuple[str, ...], *, mirroring: bool
+    ) -> tuple[UpdateTraffic, dict[str, str]]:
+        """The model of the form's text, with {input: rule} for text that is not a whole number. The mirrored
+        routing is sent when one is typed or the endpoint mirrors today (``mirroring``): {} stops it."""
+        errors: dict[str, str] = {}
+
+        def group(prefix: str) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for n in names:
+                pct = _percent(values.get(f"{prefix}-{n}", ""))
+                if pct is None:
+                    errors[f"{prefix}-{n}"] = "must be a whole number"
+                out[n] = pct or 0
+            return out
+
+        live = group("live")
+        mirror = {n: pct for n, pct in group("mirror").items() if pct}
+        mirror_traffic = mirror if mirror or mirroring else None
+        return cls(traffic=live, mirror_traffic=mirror_traffic, deployments=names), errors
+
+    def form_errors(self) -> dict[str, str]:
+        """Each broken rule under the input it is about: a rule that starts with a deployment's name under
+        that deployment's input; a rule about the whole map (the sum, one mirror only) under the group's last
+        input, next to the running sum."""
+        out: dict[str, str] = {}
+        names = self.deployments
+        by_length = sorted(names, key=len, reverse=True)
+        for e in self.validate():
+            prefix = self.GROUPS.get(e.field)
+            if prefix is None or not names:
+                out.setdefault(e.field, e.rule)
+                continue
+            name = next((n for n in by_length if e.rule.startswith(n + " ")), None)
+            out.setdefault(f"{prefix}-{name or names[-1]}", e.rule)
+        return out
+
+
+class ScaleDeployment(Params):
+    """The instance count of an online deployment (one it sets itself, not an autoscaler's)."""
+
+    AZ = "az ml online-deployment update"
+
+    instance_count: Annotated[int, Param("Instance count", "1 to 20", rules=(Check(v.instance_count),))] = 1
+
+    def az(self, target: MutationTarget) -> str:
+        from ..mutations import ws_args
+
+        return (
+            f"{self.AZ} --name {target.name} --endpoint-name {target.parent} "
+            f"--set instance_count={self.instance_count} {ws_args(target)}"
+        )
+
+
+class DeleteDeployment(Params):
+    """An online deployment to delete; ``traffic``/``mirror_traffic``: its endpoint's routing as read (a
+    deployment that carries traffic is refused by the service, and its row by the kind's rule)."""
+
+    AZ = "az ml online-deployment delete"
+
+    traffic: Annotated[Mapping[str, int], Param("The endpoint's live traffic", form=None)] = NO_TRAFFIC
+    mirror_traffic: Annotated[Mapping[str, int] | None, Param("The endpoint's mirrored traffic", form=None)] = None
+
+    def az(self, target: MutationTarget) -> str:
+        from ..mutations import ws_args
+
+        return f"{self.AZ} --name {target.name} --endpoint-name {target.parent} --yes {ws_args(target)}"
+
+
+class SetBatchDefault(Params):
+    """The deployment a batch endpoint's jobs run on when they name none, one of its ``deployments``."""
+
+    AZ = "az ml batch-endpoint update"
+    AZ_TARGET = "--name"
+
+    deployment_name: Annotated[str, Param("Default deployment", rules=(Required(),), form=None)] = ""
+    deployments: Annotated[tuple[str, ...], Param("Deployments of the endpoint", form=None)] = ()
+
+    def rules(self) -> Iterable[v.FieldError | None]:
+        return [_known(self.deployment_name, self.deployments)]
+
+    def az_args(self) -> list[str]:
+        return [f"--set defaults.deployment_name={self.deployment_name}"]
+
+
+DEFAULT_PAYLOAD = '{"data": [[1, 2, 3, 4]]}'
+
+
+class InvokeEndpoint(Params):
+    """A test request to an online endpoint: JSON text, to a deployment of its ``deployments`` or, empty, as the
+    traffic routes it. The payload is never audited (the choke point sees its size: services.deployments)."""
+
+    AZ = "az ml online-endpoint invoke"
+    AZ_TARGET = "--name"
+    AZ_FLAGS = "--request-file request.json"
+
+    payload: Annotated[str, Param("Request JSON", rules=(Check(lambda t: v.json_payload(t)[1]),))] = DEFAULT_PAYLOAD
+    deployment_name: Annotated[str, Param("Deployment", "empty: as the traffic routes it", az="--deployment-name")] = ""
+    deployments: Annotated[tuple[str, ...], Param("Deployments of the endpoint", form=None)] = ()
+
+    def rules(self) -> Iterable[v.FieldError | None]:
+        return [_known(self.deployment_name, self.deployments)]
 
 
 def _rule(action: str, row: TreeRow) -> str:
@@ -252,11 +438,17 @@ KINDS = (
         sort_key=lambda r: (r["workspace"].lower(), r["endpoint_type"], r["endpoint"].lower(), r["name"].lower()),
         # the screen lists the endpoint tree (TreeRow); each rule says which of its rows an action applies to
         actions=(
-            Action("traffic", "deployments.update_traffic", "t", _applies("traffic")),
-            Action("scale", "deployments.scale", "e", _applies("scale")),
-            Action("delete", "deployments.delete", "D", _applies("delete")),
-            Action("set_default", "deployments.set_batch_default", "asterisk", _applies("set_default")),
-            Action("invoke", "deployments.invoke", "i", _applies("invoke")),
+            Action("traffic", "deployments.update_traffic", "t", _applies("traffic"), params=UpdateTraffic),
+            Action("scale", "deployments.scale", "e", _applies("scale"), params=ScaleDeployment),
+            Action("delete", "deployments.delete", "D", _applies("delete"), params=DeleteDeployment),
+            Action(
+                "set_default",
+                "deployments.set_batch_default",
+                "asterisk",
+                _applies("set_default"),
+                params=SetBatchDefault,
+            ),
+            Action("invoke", "deployments.invoke", "i", _applies("invoke"), params=InvokeEndpoint),
             Action("logs", "", "l", _applies("logs")),
         ),
         columns=(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
 
+from .. import validation as v
 from ..kind import BOOL, MAP, TIME, Action, Column, Kind, Layout, Loaded, LoadOptions, Target, iso_utc, pairs
-from ..models.jobs import Job, JobFilter
+from ..models.jobs import TERMINAL_STATUSES, Job, JobFilter
+from ..params import Check, Param, Params
+
+if TYPE_CHECKING:
+    from ..mutations import Target as MutationTarget
 
 
 def load(session: Any, target: Target, options: LoadOptions) -> Loaded:
@@ -16,20 +22,84 @@ def load(session: Any, target: Target, options: LoadOptions) -> Loaded:
     return Loaded({"jobs": list(jobs.list_jobs(session, target.workspace, JobFilter(), page_size=limit, limit=limit))})
 
 
+# -- the actions' parameters -------------------------------------------------------------------------
+
+
+def _still_active(status: str) -> v.FieldError | None:
+    if not status:
+        return v.FieldError("status", "is required: pass the job's current status as read")
+    if status in TERMINAL_STATUSES:
+        return v.FieldError(
+            "status", f"the job has already finished ({status}): only a job that is still active can be canceled"
+        )
+    return None
+
+
+class CancelJob(Params):
+    """A job to cancel; ``status`` is its current status as read (a finished job is refused unsent)."""
+
+    AZ = "az ml job cancel"
+    AZ_TARGET = "--name"
+
+    status: Annotated[str, Param("Current status", rules=(Check(_still_active),), form=None)] = ""
+
+
+class ArchiveJob(Params):
+    AZ = "az ml job archive"
+    AZ_TARGET = "--name"
+
+
+class RestoreJob(Params):
+    AZ = "az ml job restore"
+    AZ_TARGET = "--name"
+
+
+def compute_rule(value: str, field: str = "compute") -> v.FieldError | None:
+    """A compute name valid for a cluster (2-16) or an instance (3-24); empty: the job's own compute."""
+    if not value:
+        return None
+    cluster = v.compute_name(value, kind="cluster", field=field)
+    instance = v.compute_name(value, kind="instance", field=field)
+    return None if cluster is None or instance is None else (instance if len(value) > 16 else cluster)
+
+
+class ResubmitJob(Params):
+    """A command job submitted again under a new name, on its own compute or another of the workspace's
+    (``computes``: the workspace's compute names, to check it against; ``source``: the job resubmitted)."""
+
+    new_name: Annotated[str, Param("New job name", "letters, digits, - and _", rules=(Check(v.resource_name),))] = ""
+    compute: Annotated[str, Param("Compute", rules=(Check(compute_rule),))] = ""
+    computes: Annotated[tuple[str, ...], Param("Computes of the workspace", form=None)] = ()
+    source: Annotated[str, Param("The job resubmitted", form=None)] = ""
+
+    def rules(self) -> Iterable[v.FieldError | None]:
+        known = {c.lower() for c in self.computes}
+        compute = self.compute
+        return [
+            v.FieldError("compute", f"{compute} is not a compute of this workspace")
+            if compute and known and compute.lower() not in known
+            else None,
+            v.FieldError("new_name", "must differ from the job being resubmitted")
+            if self.source and self.new_name == self.source
+            else None,
+        ]
+
+    def az(self, target: MutationTarget) -> str:
+        """``az ml`` has no resubmit: the job's YAML, shown and created again under the new name."""
+        from ..mutations import ws_args
+
+        t, ws = target.name, ws_args(target)
+        compute = f" --set compute=azureml:{self.compute}" if self.compute else ""
+        new = self.new_name or "<new-name>"
+        return f"az ml job show --name {t} {ws} > {t}.yml && az ml job create --file {t}.yml --name {new}{compute} {ws}"
+
+
 def _cancellable(job: Job) -> str:
     if not job.is_terminal:
         return ""
-    from ..mutations import registry
-    from ..validation import ValidationError
-
-    op = registry()["job.cancel"]  # the service's own rule, asked before anything is sent
-    try:
-        if op.validate is not None:
-            op.validate({"status": job.status})
-    except ValidationError as e:
-        return f"{job.name}: {'; '.join(f.rule for f in e.errors)}"
-    except Exception as e:
-        return f"{job.name}: {e}"
+    errors = CancelJob(status=job.status).validate()  # the operation's own rule, before anything is sent
+    if errors:
+        return f"{job.name}: {'; '.join(e.rule for e in errors)}"
     return f"{job.name} has finished ({job.status}): there is nothing to cancel."
 
 
@@ -100,10 +170,10 @@ KINDS = (
             ),
         ),
         actions=(
-            Action("cancel_job", "job.cancel", "x", _cancellable),
-            Action("archive", "job.archive", "A", _archivable),
-            Action("restore", "job.restore", "U", _restorable),
-            Action("resubmit", "job.resubmit", "S", _resubmittable),
+            Action("cancel_job", "job.cancel", "x", _cancellable, params=CancelJob),
+            Action("archive", "job.archive", "A", _archivable, params=ArchiveJob),
+            Action("restore", "job.restore", "U", _restorable, params=RestoreJob),
+            Action("resubmit", "job.resubmit", "S", _resubmittable, params=ResubmitJob),
         ),
     ),
 )

@@ -304,6 +304,49 @@ def test_invalid_traffic_stays_in_the_form_and_sends_nothing() -> None:
     run(scenario)
 
 
+@pytest.mark.timeout(150)
+def test_a_share_or_count_out_of_its_models_range_is_refused_on_its_field_and_sends_nothing() -> None:
+    """The traffic and scale forms are checked by their parameter models (services/kinds/deployments.py): a
+    share outside 0..100 under that deployment's input, a count outside 1..20 or not whole under the count's
+    input, as drawn; not one request reaches the emulator."""
+
+    async def scenario(app: AzmlApp, pilot: Any, backend: DemoBackend) -> None:
+        screen = await open_screen(app, pilot)
+        emu = backend.emulator
+        assert emu is not None
+        await cursor_to(screen, pilot, CHURN)
+        await pilot.press("t")
+        await wait_for(lambda: isinstance(app.screen, TrafficFormScreen), pilot)
+        form = top(app, TrafficFormScreen)
+        before = emu.request_count
+        await set_inputs(form, pilot, {"live-blue": "120", "live-green": "-20"})  # sums to 100, each out of range
+        await submit(form, pilot)
+        assert app.screen is form
+        assert error_text(form, "live-blue") == "blue must be a whole percentage from 0 to 100"
+        assert "blue must be a whole percentage from 0 to 100" in screen_text(app)
+        assert emu.request_count == before
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen, pilot)
+
+        await cursor_to(screen, pilot, f"{CHURN}/green")
+        await pilot.press("e")
+        await wait_for(lambda: isinstance(app.screen, FormScreen), pilot)
+        form = top(app, FormScreen)
+        assert "1 to 20" in screen_text(app)  # the count's help, from its declaration
+        before = emu.request_count
+        for typed, rule in (("25", "must be a whole number from 1 to 20"), ("2.5", "must be a whole number")):
+            await set_inputs(form, pilot, {"instance_count": typed})
+            await submit(form, pilot)
+            assert app.screen is form and error_text(form, "instance_count") == rule
+            assert rule in screen_text(app)
+        assert emu.request_count == before
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen, pilot)
+        assert cell(screen, f"{CHURN}/green", "instance_count") == "1"
+
+    run(scenario)
+
+
 # -- scale -----------------------------------------------------------------------------------------
 
 
