@@ -197,11 +197,15 @@ class ResourceScreen(ChromeScreen, Generic[M]):
         if self.session is not None and not self.busy and self._due():
             self.action_refresh()
 
+    def scope_title(self, ws: Workspace) -> str:
+        """What the rows are of, in the title: the chosen workspace."""
+        return f"{ws.name} ({ws.location})"
+
     def _update_title(self) -> None:
         ws = self.workspace
         parts = [self.TITLE]
         if self.WORKSPACE_SCOPED and ws is not None:
-            parts.append(f"{ws.name} ({ws.location})")
+            parts.append(self.scope_title(ws))
         sub = self.subtitle()
         if sub:
             parts.append(sub)

@@ -109,6 +109,14 @@ class KindScreen(ResourceScreen[Any]):
     def kind_name(self) -> str:
         return self.kind.name
 
+    def scope_title(self, ws: Workspace) -> str:
+        """A kind read per subscription or per region says so: its rows are not the workspace's alone."""
+        if self.kind.scope == "subscription":
+            return f"the subscription of {ws.name}"
+        if self.kind.scope == "region":
+            return f"{ws.location}, the region of {ws.name}"
+        return super().scope_title(ws)
+
     def target(self, workspace: Workspace | None) -> Target:
         from services.kind import Target
 

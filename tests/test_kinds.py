@@ -126,6 +126,13 @@ def test_a_kind_without_a_screen_of_its_own_opens_the_generic_list_with_its_rows
     for column in kind.screen_columns:
         assert column.title in text["screen"], column.title
     assert text["first"] in text["screen"]
+    # the title says what the rows are of: a subscription's rows are not the workspace's alone
+    scope = {
+        "subscription": "the subscription of mlw-prod-eus",
+        "region": "eastus, the region of mlw-prod-eus",
+        "workspace": "mlw-prod-eus (eastus)",
+    }
+    assert f"{kind.title} · {scope[kind.scope]}" in text["screen"]
 
 
 @pytest.mark.parametrize("area", [a for a in ALL_AREAS if a not in AREAS])
